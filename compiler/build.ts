@@ -1,0 +1,59 @@
+import path from "node:path";
+import { targets as registry, type Target } from "../targets/index.js";
+import type { Artifact } from "./artifact.js";
+import { compileMesh, internalError, type CompileOptions, type CompileResult } from "./compile.js";
+import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { writeOutput, type WriteResult } from "./writer.js";
+
+export interface BuildOptions extends CompileOptions {
+  /** Target names; all registered targets when empty. */
+  readonly targets?: readonly string[];
+  /** Output folder; nothing is written when undefined. */
+  readonly outDir?: string;
+  /** CA state folder; default `<mesh folder>/.meshc`. */
+  readonly stateDir?: string;
+  readonly includeSecrets?: boolean;
+  /** Warnings (including MESH2xx) fail the build. */
+  readonly strict?: boolean;
+  readonly now?: Date;
+}
+
+export interface BuildResult {
+  readonly compiled: CompileResult;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly artifacts: readonly Artifact[];
+  readonly written?: WriteResult;
+  readonly ok: boolean;
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+/** Compiles a mesh, runs the chosen targets, and writes their artifacts if there were no errors. */
+export function buildMesh(entry: string, options: BuildOptions = {}): BuildResult {
+  const compiled = compileMesh(entry, options);
+  const timings: Record<string, number> = { ...compiled.timings };
+  const diagnostics: Diagnostic[] = [...compiled.diagnostics];
+  const artifacts: Artifact[] = [];
+  const fail = (): BuildResult => ({ compiled, diagnostics: sortDiagnostics(diagnostics), artifacts, ok: false, timings });
+  if (!compiled.ir || hasErrors(diagnostics, options.strict)) return fail();
+  const chosen: Target[] = options.targets && options.targets.length > 0 ? options.targets.map((n) => registry.find((t) => t.name === n)!).filter(Boolean) : [...registry];
+  const stateDir = options.stateDir ?? path.join(compiled.sources.root, ".meshc");
+  for (const target of chosen) {
+    const t0 = performance.now();
+    try {
+      const result = target.run(compiled.ir, { stateDir, ...(options.includeSecrets ? { includeSecrets: true } : {}), ...(options.now ? { now: options.now } : {}) });
+      artifacts.push(...result.artifacts);
+      diagnostics.push(...result.diagnostics);
+    } catch (error) {
+      diagnostics.push({ ...internalError(error), target: target.name });
+    }
+    timings[`target:${target.name}`] = performance.now() - t0;
+  }
+  if (hasErrors(diagnostics, options.strict)) return fail();
+  let written: WriteResult | undefined;
+  if (options.outDir) {
+    const t0 = performance.now();
+    written = writeOutput(options.outDir, artifacts);
+    timings.write = performance.now() - t0;
+  }
+  return { compiled, diagnostics: sortDiagnostics(diagnostics), artifacts, ...(written ? { written } : {}), ok: true, timings };
+}

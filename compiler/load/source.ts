@@ -1,0 +1,40 @@
+import path from "node:path";
+import ts from "typescript";
+import type { Span } from "../ir.js";
+
+/**
+ * The mesh's files: their root directory (the entry's folder) and the path conversions every
+ * span goes through, so that spans in the IR and in outputs never hold machine-specific paths.
+ */
+export class MeshSources {
+  readonly root: string;
+  readonly entry: string;
+
+  constructor(entry: string) {
+    this.entry = path.resolve(entry);
+    this.root = path.dirname(this.entry);
+  }
+
+  /** Root-relative, `/`-separated path of an absolute file path. */
+  relative(file: string): string {
+    const rel = path.relative(this.root, path.resolve(file));
+    return rel.split(path.sep).join("/");
+  }
+
+  /** Absolute path of a root-relative span file. */
+  absolute(file: string): string {
+    return path.resolve(this.root, file);
+  }
+
+  /** The span of `start..end` (character offsets) in a parsed source file. */
+  span(sf: ts.SourceFile, start: number, end: number): Span {
+    const a = sf.getLineAndCharacterOfPosition(start);
+    const b = sf.getLineAndCharacterOfPosition(end);
+    return { file: this.relative(sf.fileName), line: a.line + 1, column: a.character + 1, endLine: b.line + 1, endColumn: b.character + 1 };
+  }
+
+  /** The span of a whole file's first character: for problems that belong to a file, not a line. */
+  fileSpan(file: string): Span {
+    return { file: this.relative(file), line: 1, column: 1, endLine: 1, endColumn: 1 };
+  }
+}

@@ -1,0 +1,59 @@
+import type { FieldSpans, Span } from "../ir.js";
+
+/** Where an object or array literal (or a function) was written in mesh.ts. */
+export interface LiteralSpans {
+  readonly span: Span;
+  /** Spans of property keys (`timeout:` in `{ timeout: "2s" }`), by key. */
+  readonly keys?: Readonly<Record<string, Span>>;
+  /** Spans of array elements, by index. */
+  readonly items?: readonly Span[];
+}
+
+/**
+ * Maps the values the mesh program built back to the literals that built them. The loader
+ * instruments every object and array literal of the user's files so that each value records its
+ * source span here at run time; zod paths and IR nodes are then located precisely.
+ */
+export class SpanRegistry {
+  private readonly spans = new WeakMap<object, LiteralSpans>();
+
+  record(value: unknown, spans: LiteralSpans): void {
+    if (typeof value === "object" && value !== null) this.spans.set(value, spans);
+    else if (typeof value === "function") this.spans.set(value, spans);
+  }
+
+  of(value: unknown): LiteralSpans | undefined {
+    return (typeof value === "object" && value !== null) || typeof value === "function" ? this.spans.get(value as object) : undefined;
+  }
+
+  /** The span of a value, if it was written as a literal. */
+  spanOf(value: unknown): Span | undefined {
+    return this.of(value)?.span;
+  }
+
+  /** Key spans of an object literal. */
+  fieldSpans(value: unknown): FieldSpans {
+    return this.of(value)?.keys ?? {};
+  }
+
+  /**
+   * The most precise span for a path into `root`: the key or element span of the deepest
+   * instrumented container on the path, falling back to its enclosing literal.
+   */
+  spanAtPath(root: unknown, path: readonly PropertyKey[], fallback?: Span): Span | undefined {
+    let best = this.spanOf(root) ?? fallback;
+    let current: unknown = root;
+    for (const step of path) {
+      const info = this.of(current);
+      if (info) {
+        const at = typeof step === "number" ? info.items?.[step] : info.keys?.[String(step)];
+        best = at ?? info.span;
+      }
+      if (current === null || (typeof current !== "object" && typeof current !== "function")) break;
+      current = (current as Record<PropertyKey, unknown>)[step as string];
+      const own = this.spanOf(current);
+      if (own && !(typeof step === "number" ? info?.items?.[step] : info?.keys?.[String(step)])) best = own;
+    }
+    return best;
+  }
+}

@@ -1,0 +1,11 @@
+/** The registry of targets, in the order `--target all` runs them. */
+import { irTarget } from "./ir/index.js";
+import type { Target } from "./target.js";
+
+export const targets: readonly Target[] = [irTarget];
+
+export function targetNamed(name: string): Target | undefined {
+  return targets.find((t) => t.name === name);
+}
+
+export type { Target, TargetOptions, TargetResult } from "./target.js";

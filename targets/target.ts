@@ -1,0 +1,30 @@
+import type { Artifact } from "../compiler/artifact.js";
+import { diagnostic } from "../compiler/codes.js";
+import type { Diagnostic } from "../compiler/diagnostics.js";
+import type { MeshIR, Span } from "../compiler/ir.js";
+
+export interface TargetOptions {
+  /** Where persistent state (the CA) lives; outside `out/`. */
+  readonly stateDir: string;
+  /** Write Secret manifests holding private keys into the output (off by default). */
+  readonly includeSecrets?: boolean;
+  /** The clock, injectable so certificate validity is reproducible in tests. */
+  readonly now?: Date;
+}
+
+export interface TargetResult {
+  readonly artifacts: readonly Artifact[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** A target: a pure function of the IR (plus the CA state for certificates). */
+export interface Target {
+  readonly name: string;
+  readonly description: string;
+  readonly run: (ir: MeshIR, options: TargetOptions) => TargetResult;
+}
+
+/** The one path for "this target cannot express that": a MESH200 at the line in mesh.ts. */
+export function unsupported(target: string, feature: string, detail: string, span: Span | undefined): Diagnostic {
+  return diagnostic("UnsupportedFeature", { target, feature, detail }, span, { target });
+}
