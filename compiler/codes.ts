@@ -113,12 +113,12 @@ export const catalogue = {
     message: (p) => `${p.path}: ${q(p.value)} is not a duration.`,
     hint: () => 'Write a number and a unit: "250ms", "2s", "1.5m", "1h".',
   }),
-  InvalidHandle: entry<{ path: string; expected: string }>({
+  InvalidHandle: entry<{ path: string; expected: string; example: string }>({
     code: "MESH015",
     name: "InvalidHandle",
     severity: "error",
     description: "A reference is not a handle from the policy function's argument.",
-    message: (p) => `${p.path}: expected ${p.expected} such as \`s.details.ports.http\`.`,
+    message: (p) => `${p.path}: expected ${p.expected}, such as \`${p.example}\`.`,
   }),
 
   // ── MESH1xx: checks ───────────────────────────────────────────────────────
@@ -201,6 +201,114 @@ export const catalogue = {
     description: "A route rule without a match comes before other rules, which can never match.",
     message: (p) => `A catch-all rule of the route ${q(`${p.service}:${p.port}`)} is not the last rule; the rules after it never match.`,
     hint: () => "Move the rule without `match` to the end of the list.",
+  }),
+  // Review analyzers (issue 7): what a reviewer of a policy change wants flagged.
+  UnreachableService: entry<{ service: string }>({
+    code: "MESH110",
+    name: "UnreachableService",
+    severity: "warning",
+    description: "A service serves ports but nothing can reach it: no service calls it, no ingress routes to it, nothing mirrors to it.",
+    message: (p) => `Service ${q(p.service)} is unreachable: no service may call it and no ingress routes to it.`,
+    hint: () => "Allow its callers in `calls`, route an ingress to it, or remove it (the mesh is default-deny).",
+  }),
+  ProtocolMismatch: entry<{ what: string; rule: string; port: string; service: string; protocol: string; why: string }>({
+    code: "MESH111",
+    name: "ProtocolMismatch",
+    severity: "error",
+    description: "A call, route or ingress uses rules its port's protocol cannot carry: HTTP rules on a TCP port, gRPC methods on an HTTP/1 port, HTTP methods or paths on a gRPC port.",
+    message: (p) => `${p.what} uses ${p.rule} on port ${q(p.port)} of ${q(p.service)}, a ${p.protocol} port: ${p.why}.`,
+  }),
+  RetryAmplification: entry<{ chain: string; leaf: string; requests: number; factors: string; threshold: number }>({
+    code: "MESH112",
+    name: "RetryAmplification",
+    severity: "warning",
+    description: "Retries multiply along a call chain: one failing request at the end of the chain is tried many times.",
+    message: (p) => `The call chain ${p.chain} can send ${p.requests} requests to ${q(p.leaf)} for one request (${p.factors} tries), more than ${p.threshold}.`,
+    hint: () => "Retry at one hop of the chain only (usually the one closest to the failing service), or lower the attempts.",
+  }),
+  TimeoutBudget: entry<{ caller: string; timeout: string; callee: string; downstream: string; downstreamTimeout: string }>({
+    code: "MESH113",
+    name: "TimeoutBudget",
+    severity: "warning",
+    description: "A caller's timeout is shorter than what the callee's own calls can take, so the caller gives up while the callee is still waiting.",
+    message: (p) =>
+      `${p.caller} gives ${q(p.callee)} ${p.timeout}, but ${q(p.callee)}'s own call to ${q(p.downstream)} can take ${p.downstreamTimeout}.`,
+    hint: () => "Give the caller a longer timeout than any call the callee makes, or shorten the callee's calls.",
+  }),
+  RetriesExceedTimeout: entry<{ what: string; tries: number; perTry: string; total: string; timeout: string }>({
+    code: "MESH114",
+    name: "RetriesExceedTimeout",
+    severity: "warning",
+    description: "Retries cannot all run within the timeout: the per-try timeout times the number of tries is longer than the timeout.",
+    message: (p) =>
+      `${p.what} allows ${p.tries} tries of up to ${p.perTry} each (${p.total}) within a timeout of ${p.timeout}; the last tries are cut short or never start.`,
+    hint: (p) => `Raise the timeout to at least ${p.total}, or lower perTryTimeout or attempts.`,
+  }),
+  MtlsNotStrict: entry<{ what: string; mode: string }>({
+    code: "MESH115",
+    name: "MtlsNotStrict",
+    severity: "warning",
+    description: "A service or port accepts plaintext (mTLS permissive or disabled) in a mesh whose default is strict.",
+    message: (p) => `${p.what} accepts plaintext: its mTLS mode is ${q(p.mode)} while the mesh default is "strict".`,
+    hint: () => "Remove the override once every client has a sidecar; keep plaintext to the ports that need it (e.g. a metrics port).",
+  }),
+  WildcardAllow: entry<{ target: string }>({
+    code: "MESH116",
+    name: "WildcardAllow",
+    severity: "warning",
+    description: "A call lets any workload send any request to a port: `from: anyService` with no method, path or gRPC method restriction.",
+    message: (p) => `Any service may send any request to ${p.target}: the allow has no method, path or gRPC method restriction.`,
+    hint: () => "List the callers, or restrict the allow to the methods, paths or gRPC methods they need.",
+  }),
+  SharedIdentity: entry<{ services: readonly string[]; serviceAccount: string; spiffeId: string }>({
+    code: "MESH117",
+    name: "SharedIdentity",
+    severity: "warning",
+    description: "Several services run as one identity (service account), so authorization cannot tell them apart.",
+    message: (p) =>
+      `Services ${p.services.map(q).join(", ")} share the service account ${q(p.serviceAccount)} (${p.spiffeId}): authorization cannot tell them apart, so each may make the others' calls.`,
+    hint: () => "Give each service its own `serviceAccount`.",
+  }),
+  EgressOpen: entry<{ declared: number }>({
+    code: "MESH118",
+    name: "EgressOpen",
+    severity: "warning",
+    description: "Egress is `allow-any`: every workload can reach any host outside the mesh, not only the declared external hosts.",
+    message: (p) => `Egress is "allow-any": every workload can reach any host outside the mesh, not only the ${p.declared} declared external host${p.declared === 1 ? "" : "s"}.`,
+    hint: () => 'Set `defaults.egress: "registry-only"` and declare the hosts services call under `external`.',
+  }),
+  ShadowedRouteRule: entry<{ rule: number; earlier: number; service: string; port: string }>({
+    code: "MESH119",
+    name: "ShadowedRouteRule",
+    severity: "warning",
+    description: "A route rule never matches because an earlier rule matches every request it would (the same or a broader match).",
+    message: (p) => `Rule ${p.rule} of the route ${q(`${p.service}:${p.port}`)} never matches: rule ${p.earlier} before it matches every request it would.`,
+    hint: () => "Move the narrower rule first, or remove it.",
+  }),
+  VersionWithoutWorkload: entry<{ what: string; service: string; version: string; others: readonly string[] }>({
+    code: "MESH120",
+    name: "VersionWithoutWorkload",
+    severity: "warning",
+    description: "A route sends traffic to a version with no workload while the service declares workloads for its other versions.",
+    message: (p) =>
+      `${p.what} sends traffic to version ${q(p.version)} of ${q(p.service)}, which has no workload, while ${p.others.length === 1 ? "version" : "versions"} ${p.others.map(q).join(", ")} ${p.others.length === 1 ? "has" : "have"} one.`,
+    hint: () => "Declare the version's workload (image), or stop routing to it.",
+  }),
+  MirrorToSelf: entry<{ what: string; target: string }>({
+    code: "MESH121",
+    name: "MirrorToSelf",
+    severity: "error",
+    description: "A route rule mirrors traffic to its own destination, so the same workload serves mirrored requests twice.",
+    message: (p) => `${p.what} mirrors to ${p.target}, which already receives this traffic: the same workload would serve mirrored requests twice.`,
+    hint: () => "Mirror to a version or service that does not serve the rule's live traffic.",
+  }),
+  CallCycle: entry<{ cycle: string }>({
+    code: "MESH122",
+    name: "CallCycle",
+    severity: "info",
+    description: "The call graph has a cycle: legal, but every retry policy on it multiplies with each pass.",
+    message: (p) => `Calls form a cycle: ${p.cycle}.`,
+    hint: () => "Make sure requests around the cycle terminate, and retry at one hop of it at most.",
   }),
 
   // ── MESH2xx: target limits ────────────────────────────────────────────────

@@ -74,7 +74,9 @@ function handle(path: readonly PropertyKey[], where: string, span: Span | undefi
   const isCaller = path.includes("from");
   return diagnostic(
     "InvalidHandle",
-    { path: where, expected: isCaller ? "a service handle (s.<service>), anyService, or a list of service handles" : "a port handle" },
+    isCaller
+      ? { path: where, expected: "a service handle, anyService, or a list of service handles", example: "from: s.productpage" }
+      : { path: where, expected: "a port handle", example: "to: s.details.ports.http" },
     span,
   );
 }
