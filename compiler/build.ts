@@ -35,7 +35,7 @@ export function buildMesh(entry: string, options: BuildOptions = {}): BuildResul
   const artifacts: Artifact[] = [];
   const fail = (): BuildResult => ({ compiled, diagnostics: sortDiagnostics(diagnostics), artifacts, ok: false, timings });
   if (!compiled.ir || hasErrors(diagnostics, options.strict)) return fail();
-  const chosen: Target[] = options.targets && options.targets.length > 0 ? options.targets.map((n) => registry.find((t) => t.name === n)!).filter(Boolean) : [...registry];
+  const chosen: Target[] = options.targets && options.targets.length > 0 ? options.targets.map((n) => registry.find((t) => t.name === n)!).filter(Boolean) : registry.filter((t) => t.inAll !== false);
   const stateDir = options.stateDir ?? path.join(compiled.sources.root, ".meshc");
   for (const target of chosen) {
     const t0 = performance.now();

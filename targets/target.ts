@@ -21,6 +21,8 @@ export interface TargetResult {
 export interface Target {
   readonly name: string;
   readonly description: string;
+  /** False for debugging targets that `--target all` leaves out. */
+  readonly inAll?: boolean;
   readonly run: (ir: MeshIR, options: TargetOptions) => TargetResult;
 }
 

@@ -58,7 +58,7 @@ export const checkoutPolicy = policy<Services>((s) => ({
       to: s.paymentservice.ports.grpc,
       grpcMethods: ["hipstershop.PaymentService/Charge"],
       timeout: "3s",
-      retries: { attempts: 1, perTryTimeout: "2s", on: ["unavailable"] },
+      retries: { attempts: 1, perTryTimeout: "1500ms", on: ["unavailable"] },
     },
     { from: s.checkoutservice, to: s.emailservice.ports.grpc, grpcMethods: ["hipstershop.EmailService/SendOrderConfirmation"] },
   ],

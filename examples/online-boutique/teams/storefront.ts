@@ -6,6 +6,8 @@ import { image } from "./image.js";
 export const storefront = services({
   frontend: {
     ports: { http: { port: 80, targetPort: 8080, protocol: "http" } },
+    // Placing an order waits on checkout (15s), so callers of the frontend must wait longer.
+    traffic: { timeout: "20s" },
     workload: {
       image: image("frontend"),
       env: {

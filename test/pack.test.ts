@@ -1,0 +1,64 @@
+// meshc as a user gets it: the packed package installed into a scratch project, which imports
+// "meshc" through the package's own `exports`, type-checks, checks and builds a mesh.
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "./helpers/mesh.js";
+
+const npm = (args: string[], cwd: string) => execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+describe("the packed package", () => {
+  let project: string;
+
+  beforeAll(() => {
+    project = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-pack-"));
+    // dist/ is already built by `npm test`; packing must not rebuild it under running tests.
+    const tarball = npm(["pack", "--ignore-scripts", "--pack-destination", project, "--json"], repoRoot);
+    const file = (JSON.parse(tarball) as { filename: string }[])[0]!.filename;
+    fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "acme-mesh", private: true, type: "module" }));
+    npm(["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", path.join(project, file)], project);
+    fs.writeFileSync(
+      path.join(project, "mesh.ts"),
+      `import { defineMesh, type ServiceSpec } from "meshc";
+const web: ServiceSpec = { ports: { http: { port: 8080 } } };
+export default defineMesh({ name: "acme", namespace: "acme", services: { web, api: { ports: { grpc: { port: 9090, protocol: "grpc" } } } } },
+  (s) => ({ calls: [{ from: s.web, to: s.api.ports.grpc, grpcMethods: ["acme.Api/*"], timeout: "1s" }] }));
+`,
+    );
+    fs.writeFileSync(
+      path.join(project, "tsconfig.json"),
+      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "nodenext", target: "es2022", skipLibCheck: false }, files: ["mesh.ts"] }),
+    );
+  }, 300_000);
+
+  afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
+
+  it("ships only the built package", () => {
+    const files = (fs.readdirSync(path.join(project, "node_modules/meshc"), { recursive: true }) as string[]).map((f) => f.split(path.sep).join("/"));
+    expect(files).toContain("dist/dsl/index.d.ts");
+    expect(files).toContain("dist/compiler/cli/bin.js");
+    expect(files.some((f) => f.endsWith(".test.js") || f.startsWith("test/") || f.startsWith("examples/"))).toBe(false);
+  });
+
+  it("type-checks a user's mesh with the user's own tsc, resolving meshc through its exports", () => {
+    const tsc = path.join(project, "node_modules/typescript/bin/tsc");
+    expect(execFileSync(process.execPath, [tsc, "-p", "."], { cwd: project, encoding: "utf8" })).toBe("");
+    fs.writeFileSync(path.join(project, "bad.ts"), `import { defineMesh } from "meshc";\nexport default defineMesh({ name: "x", services: { a: { ports: { http: { port: 1 } } } } }, (s) => ({ calls: [{ from: s.a, to: s.b.ports.http }] }));\n`);
+    let out = "";
+    try {
+      execFileSync(process.execPath, [tsc, "--ignoreConfig", "--strict", "--noEmit", "--module", "nodenext", "bad.ts"], { cwd: project, encoding: "utf8" });
+    } catch (error) {
+      out = String((error as { stdout: string }).stdout);
+    }
+    expect(out).toMatch(/bad\.ts\(2,\d+\): error TS2339: Property 'b' does not exist/);
+  });
+
+  it("checks and builds through the installed bin", () => {
+    const bin = path.join(project, "node_modules/.bin/meshc");
+    expect(execFileSync(bin, ["check", "mesh.ts"], { cwd: project, encoding: "utf8" })).toContain("mesh.ts: ok (2 services, 1 calls)");
+    execFileSync(bin, ["build", "mesh.ts", "--out", "out"], { cwd: project, encoding: "utf8" });
+    expect(fs.existsSync(path.join(project, "out/manifest.json"))).toBe(true);
+  });
+});

@@ -1,0 +1,76 @@
+// The writer: deterministic bytes, a kustomization per target, a manifest with hashes, secrets
+// 0600, and an atomic swap so a failed write never leaves a half-written out/.
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Artifact } from "../compiler/artifact.js";
+import { renderOutput, unsafeOutDir, writeOutput } from "../compiler/writer.js";
+
+const tmp: string[] = [];
+const dir = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-writer-"));
+  tmp.push(d);
+  return d;
+};
+afterEach(() => tmp.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+const artifacts: Artifact[] = [
+  { path: "istio/shop/peerauthentication-default.yaml", yaml: { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication", metadata: { name: "default", namespace: "shop" } }, kubernetes: true },
+  { path: "certs/shop/secret-web-mesh-cert.yaml", yaml: { apiVersion: "v1", kind: "Secret", metadata: { name: "web-mesh-cert" }, stringData: { "tls.key": "KEY" } }, kubernetes: true, sensitive: true },
+  { path: "certs/root.pem", text: "-----BEGIN CERTIFICATE-----\n" },
+];
+
+describe("the writer", () => {
+  it("renders a kustomization per target and a manifest of sha256s", () => {
+    const files = renderOutput(artifacts);
+    expect(files.map((f) => f.path)).toEqual([
+      "certs/kustomization.yaml",
+      "certs/root.pem",
+      "certs/shop/secret-web-mesh-cert.yaml",
+      "istio/kustomization.yaml",
+      "istio/shop/peerauthentication-default.yaml",
+      "manifest.json",
+    ]);
+    expect(files[3]!.data.toString()).toBe("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - shop/peerauthentication-default.yaml\n");
+    const manifest = JSON.parse(files.at(-1)!.data.toString()) as { files: { path: string; sha256: string; sensitive?: boolean }[] };
+    for (const entry of manifest.files) {
+      const f = files.find((x) => x.path === entry.path)!;
+      expect(entry.sha256).toBe(createHash("sha256").update(f.data).digest("hex"));
+    }
+    expect(manifest.files.filter((f) => f.sensitive).map((f) => f.path)).toEqual(["certs/shop/secret-web-mesh-cert.yaml"]);
+  });
+
+  it("is deterministic whatever the artifact order", () => {
+    const a = renderOutput(artifacts);
+    const b = renderOutput([...artifacts].reverse());
+    expect(b.map((f) => [f.path, f.data.toString()])).toEqual(a.map((f) => [f.path, f.data.toString()]));
+  });
+
+  it("writes sensitive files 0600 and replaces a previous output atomically", () => {
+    const out = path.join(dir(), "out");
+    writeOutput(out, artifacts);
+    expect(fs.statSync(path.join(out, "certs/shop/secret-web-mesh-cert.yaml")).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(out, "certs/root.pem")).mode & 0o777).toBe(0o644);
+    writeOutput(out, artifacts.slice(0, 1));
+    expect(fs.existsSync(path.join(out, "certs"))).toBe(false);
+    expect(fs.readdirSync(path.dirname(out))).toEqual(["out"]);
+  });
+
+  it("leaves the previous output untouched when rendering fails", () => {
+    const out = path.join(dir(), "out");
+    writeOutput(out, artifacts);
+    const before = fs.readFileSync(path.join(out, "manifest.json"), "utf8");
+    expect(() => writeOutput(out, [...artifacts, artifacts[0]!])).toThrow(/same path/);
+    expect(fs.readFileSync(path.join(out, "manifest.json"), "utf8")).toBe(before);
+    expect(fs.readdirSync(path.dirname(out))).toEqual(["out"]);
+  });
+
+  it("refuses to replace a folder it did not write", () => {
+    const d = dir();
+    fs.writeFileSync(path.join(d, "notes.txt"), "mine");
+    expect(unsafeOutDir(d)).toMatch(/not written by meshc/);
+    expect(unsafeOutDir(path.join(d, "missing"))).toBeUndefined();
+  });
+});
