@@ -1,8 +1,9 @@
 /** The registry of targets, in the order `--target all` runs them. */
 import { irTarget } from "./ir/index.js";
+import { kubernetesTarget } from "./kubernetes/index.js";
 import type { Target } from "./target.js";
 
-export const targets: readonly Target[] = [irTarget];
+export const targets: readonly Target[] = [kubernetesTarget, irTarget];
 
 export function targetNamed(name: string): Target | undefined {
   return targets.find((t) => t.name === name);
