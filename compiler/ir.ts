@@ -318,12 +318,15 @@ export interface IngressRouteIR {
 
 export interface IngressIR {
   readonly name: string;
+  /** The port the gateway's Service exposes. */
   readonly port: number;
+  /** The gateway pods' container port behind `port`. */
+  readonly targetPort: number;
   readonly protocol: "http" | "https";
   /** Sorted. */
   readonly hosts: readonly string[];
   readonly tls?: { readonly secretName: string };
-  /** The gateway workload: its identity and pod labels. */
+  /** The gateway workload: its identity and pod labels (selector). */
   readonly gateway: {
     readonly namespace: string;
     readonly serviceAccount: string;
@@ -349,7 +352,10 @@ export interface MeshIR {
   readonly trustDomain: string;
   /** The default namespace. */
   readonly namespace: string;
-  /** Every namespace the mesh uses (services and gateways). Sorted. */
+  /**
+   * The namespaces the mesh owns: its default namespace and every service's. A namespace that only
+   * hosts a gateway (e.g. `istio-system`) is shared with others and not listed. Sorted.
+   */
   readonly namespaces: readonly string[];
   readonly mtls: MtlsMode;
   readonly egress: "registry-only" | "allow-any";

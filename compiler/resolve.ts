@@ -358,9 +358,11 @@ export function resolveMesh(raw: RawMeshInput, spans: SpanRegistry, meshSpan: Sp
   function resolveIngress(ing: IngressInput, span: Span): IngressIR {
     const gatewayNs = ing.gateway?.namespace ?? namespace;
     const gatewaySa = ing.gateway?.serviceAccount ?? `${ing.name}-gateway`;
+    const port = ing.port ?? (ing.tls ? 443 : 80);
     return {
       name: ing.name,
-      port: ing.port ?? (ing.tls ? 443 : 80),
+      port,
+      targetPort: ing.gateway?.targetPort ?? port,
       protocol: ing.tls ? "https" : "http",
       hosts: sortUnique(ing.hosts ?? ["*"]),
       ...(ing.tls ? { tls: { secretName: ing.tls.secretName } } : {}),
@@ -368,7 +370,7 @@ export function resolveMesh(raw: RawMeshInput, spans: SpanRegistry, meshSpan: Sp
         namespace: gatewayNs,
         serviceAccount: gatewaySa,
         identity: identityOf(trustDomain, gatewayNs, gatewaySa),
-        selector: { app: `${ing.name}-gateway` },
+        selector: sortKeys(ing.gateway?.labels ?? { app: `${ing.name}-gateway` }),
       },
       routes: ing.routes.map((r, i) => {
         const rSpan = sp(r, spans.of(ing.routes)?.items?.[i] ?? span);
@@ -412,7 +414,7 @@ export function resolveMesh(raw: RawMeshInput, spans: SpanRegistry, meshSpan: Sp
     span: keySpan(spec, "certificates", meshSpan),
   };
 
-  const namespaces = sortUnique([namespace, ...services.map((s) => s.namespace), ...ingresses.map((i) => i.gateway.namespace)]);
+  const namespaces = sortUnique([namespace, ...services.map((s) => s.namespace)]);
 
   return {
     name: spec.name,

@@ -191,7 +191,9 @@ export const ingressSchema = z.strictObject({
   port: int.optional(),
   hosts: z.array(z.string().min(1)).optional(),
   tls: z.strictObject({ secretName: z.string().min(1) }).optional(),
-  gateway: z.strictObject({ namespace: z.string().optional(), serviceAccount: z.string().optional() }).optional(),
+  gateway: z
+    .strictObject({ namespace: z.string().optional(), serviceAccount: z.string().optional(), labels: labels.optional(), targetPort: int.optional() })
+    .optional(),
   routes: z.array(
     z.strictObject({
       paths: z.array(pathPattern).optional(),

@@ -296,11 +296,19 @@ export interface IngressSpec {
    */
   readonly tls?: { readonly secretName: string };
   /**
-   * The gateway workload's identity.
-   * @default namespace: the mesh's namespace; serviceAccount: "<name>-gateway"
-   * @example { namespace: "istio-ingress", serviceAccount: "istio-ingressgateway" }
+   * The gateway workload: where it runs, its identity, its pod labels and the container port it
+   * listens on. meshc configures and authorizes the gateway; deploying it is the mesh's job
+   * (e.g. Istio's ingress gateway chart).
+   * @default namespace: the mesh's namespace; serviceAccount: "<name>-gateway";
+   * labels: { app: "<name>-gateway" }; targetPort: the same as `port`
+   * @example { namespace: "istio-ingress", serviceAccount: "istio-ingressgateway", labels: { istio: "ingressgateway" }, targetPort: 8080 }
    */
-  readonly gateway?: { readonly namespace?: string; readonly serviceAccount?: string };
+  readonly gateway?: {
+    readonly namespace?: string;
+    readonly serviceAccount?: string;
+    readonly labels?: { readonly [name: string]: string };
+    readonly targetPort?: number;
+  };
   /**
    * Routes, tried in order.
    * @example [{ paths: ["/productpage"], to: s.productpage.ports.http }]

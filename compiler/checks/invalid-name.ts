@@ -86,6 +86,10 @@ export const invalidName: Check = {
       check("Ingress name", i.name, dns1123Label, i.fieldSpans.name ?? i.span);
       check("Gateway namespace", i.gateway.namespace, dns1123Label, i.fieldSpans.gateway ?? i.span);
       check("Gateway service account", i.gateway.serviceAccount, subdomain, i.fieldSpans.gateway ?? i.span);
+      for (const [k, value] of Object.entries(i.gateway.selector)) {
+        check("Label key", k, labelKey, i.fieldSpans.gateway ?? i.span);
+        check(`Label "${k}" value`, value, labelValue, i.fieldSpans.gateway ?? i.span);
+      }
     }
   },
 };

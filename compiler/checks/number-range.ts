@@ -76,6 +76,7 @@ export const numberRange: Check = {
     }
     for (const i of ir.ingresses) {
       at("ingress port", i.port, PORT, i.fieldSpans.port ?? i.span);
+      at("gateway targetPort", i.targetPort, PORT, i.fieldSpans.gateway ?? i.span);
       for (const r of i.routes) retries(r.retries);
     }
   },

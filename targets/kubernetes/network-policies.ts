@@ -291,7 +291,7 @@ export function networkPolicies(ir: MeshIR): { policies: PolicyOut[]; diagnostic
   // cluster. Health and metrics ports of a gateway implementation are not in the IR.
   for (const ingress of ir.ingresses) {
     out.push({
-      policy: policy(ir, `allow-gateway-${ingress.name}`, ingress.gateway.namespace, ingress.gateway.selector, { ingress: [{ ports: [tcp(ingress.port)] }] }),
+      policy: policy(ir, `allow-gateway-${ingress.name}`, ingress.gateway.namespace, ingress.gateway.selector, { ingress: [{ ports: [tcp(ingress.targetPort)] }] }),
       span: ingress.span,
     });
   }
