@@ -208,7 +208,7 @@ export default defineMesh(
     expect(egress.spec!.egress).toEqual([{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }], ports: [{ protocol: "TCP", port: 443 }] }]);
   });
 
-  it("spans namespaces, keeps out of a gateway's shared namespace, and admits any caller from the mesh's namespaces", async () => {
+  it("spans namespaces, keeps out of a gateway's shared namespace, and admits any caller from the namespaces the mesh owns", async () => {
     const result = run(compileSource(shopMesh("registry-only")).ir);
     await expect(golden(result.artifacts)).toMatchFileSnapshot("./__snapshots__/shop.yaml");
     for (const o of objects(result.artifacts)) validate(o);
@@ -218,7 +218,7 @@ export default defineMesh(
     expect(inEdge).toEqual(["NetworkPolicy/allow-egress-gateway-public", "NetworkPolicy/allow-gateway-public"]);
     const auth = all.find((o) => o.metadata.name === "allow-auth-grpc") as unknown as INetworkPolicy;
     expect(auth.spec!.ingress![0]!.from).toEqual([
-      { namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["edge", "payments", "shop"] }] } },
+      { namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["payments", "shop"] }] } },
     ]);
     // orders mirrors to orders-shadow: orders' callers send the copies.
     const shadow = all.find((o) => o.metadata.name === "allow-orders-shadow-grpc") as unknown as INetworkPolicy;

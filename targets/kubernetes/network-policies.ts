@@ -309,9 +309,10 @@ export function networkPolicies(ir: MeshIR): { policies: PolicyOut[]; diagnostic
     for (const ingress of ir.ingresses) {
       const routed = all.filter((e) => e.from.kind === "gateway" && e.from.ingress.name === ingress.name).map((e) => e.to);
       // In a namespace of the mesh, default-deny-egress, allow-dns and allow-egress-from-any
-      // already cover the gateway's pods; elsewhere its own policy has to carry them.
+      // already cover the gateway's pods; in a shared namespace its own policy carries DNS, and
+      // the gateway is not one of the mesh's workloads that `from: any` admits.
       const shared = !ownedSet.has(ingress.gateway.namespace);
-      const rules = [...(shared ? [DNS_RULE] : []), ...egressRules(ir, shared ? [...routed, ...anyTargets] : routed)];
+      const rules = [...(shared ? [DNS_RULE] : []), ...egressRules(ir, routed)];
       if (rules.length === 0) continue;
       out.push({ policy: policy(ir, `allow-egress-gateway-${ingress.name}`, ingress.gateway.namespace, ingress.gateway.selector, { egress: rules }), span: ingress.span });
     }
