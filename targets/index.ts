@@ -1,9 +1,10 @@
 /** The registry of targets, in the order `--target all` runs them. */
 import { irTarget } from "./ir/index.js";
 import { kubernetesTarget } from "./kubernetes/index.js";
+import { linkerdTarget } from "./linkerd/index.js";
 import type { Target } from "./target.js";
 
-export const targets: readonly Target[] = [kubernetesTarget, irTarget];
+export const targets: readonly Target[] = [kubernetesTarget, linkerdTarget, irTarget];
 
 export function targetNamed(name: string): Target | undefined {
   return targets.find((t) => t.name === name);
