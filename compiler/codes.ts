@@ -216,7 +216,7 @@ export const catalogue = {
     name: "ProtocolMismatch",
     severity: "error",
     description: "A call, route or ingress uses rules its port's protocol cannot carry: HTTP rules on a TCP port, gRPC methods on an HTTP/1 port, HTTP methods or paths on a gRPC port.",
-    message: (p) => `${p.what} uses ${p.rule} on port ${q(p.port)} of ${q(p.service)}, a ${p.protocol} port: ${p.why}.`,
+    message: (p) => `${p.what} uses ${p.rule} on port ${q(p.port)} of ${q(p.service)}, whose protocol is ${p.protocol}: ${p.why}.`,
   }),
   RetryAmplification: entry<{ chain: string; leaf: string; requests: number; factors: string; threshold: number }>({
     code: "MESH112",
@@ -274,7 +274,8 @@ export const catalogue = {
     name: "EgressOpen",
     severity: "warning",
     description: "Egress is `allow-any`: every workload can reach any host outside the mesh, not only the declared external hosts.",
-    message: (p) => `Egress is "allow-any": every workload can reach any host outside the mesh, not only the ${p.declared} declared external host${p.declared === 1 ? "" : "s"}.`,
+    message: (p) =>
+      `Egress is "allow-any": every workload can reach any host outside the mesh${p.declared === 0 ? "" : `, not only the ${p.declared} declared external host${p.declared === 1 ? "" : "s"}`}.`,
     hint: () => 'Set `defaults.egress: "registry-only"` and declare the hosts services call under `external`.',
   }),
   ShadowedRouteRule: entry<{ rule: number; earlier: number; service: string; port: string }>({

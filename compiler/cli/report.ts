@@ -1,18 +1,18 @@
 import type { Diagnostic } from "../diagnostics.js";
+import { formatGithub } from "../format/github.js";
 import { formatJson } from "../format/json.js";
+import { formatSarif } from "../format/sarif.js";
 import { formatText } from "../format/text.js";
 import { UsageError, useColor, type Io } from "./io.js";
 
-export const FORMATS = ["text", "json"] as const;
+export const FORMATS = ["text", "json", "sarif", "github"] as const;
 export type Format = (typeof FORMATS)[number];
 
-/** Formatters beyond text and json register here (e.g. sarif, github). */
-export const extraFormats = new Map<string, (diagnostics: readonly Diagnostic[], ctx: { root: string; cwd: string }) => string>();
 
 export function parseFormat(value: string | undefined): string {
   const format = value ?? "text";
-  if (!(FORMATS as readonly string[]).includes(format) && !extraFormats.has(format)) {
-    throw new UsageError(`unknown --format "${format}"; use one of ${[...FORMATS, ...extraFormats.keys()].join(", ")}`);
+  if (!(FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`unknown --format "${format}"; use one of ${FORMATS.join(", ")}`);
   }
   return format;
 }
@@ -27,7 +27,15 @@ export function printDiagnostics(io: Io, diagnostics: readonly Diagnostic[], for
     io.stdout(formatJson(diagnostics, { root, cwd: io.cwd }) + "\n");
     return;
   }
-  io.stdout(extraFormats.get(format)!(diagnostics, { root, cwd: io.cwd }) + "\n");
+  if (format === "sarif") {
+    io.stdout(formatSarif(diagnostics, { root, cwd: io.cwd }) + "\n");
+    return;
+  }
+  if (format === "github") {
+    // No diagnostics, no commands: an empty line would only clutter the job log.
+    if (diagnostics.length > 0) io.stdout(formatGithub(diagnostics, { root, cwd: io.cwd }) + "\n");
+    return;
+  }
 }
 
 export function exitCodeFor(diagnostics: readonly Diagnostic[], strict: boolean): number {

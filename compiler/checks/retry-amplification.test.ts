@@ -1,0 +1,86 @@
+import { describe, it } from "vitest";
+import { expectDiagnostics } from "./harness.js";
+import { retryAmplification } from "./retry-amplification.js";
+
+describe("RetryAmplification", () => {
+  it("flags the hop where a chain's tries pass 10 requests, naming the chain", () => {
+    expectDiagnostics(
+      retryAmplification,
+      `
+      import { defineMesh } from "meshc";
+      const http = { ports: { http: { port: 80 } } };
+      const retry = { attempts: 2 };
+      export default defineMesh(
+        { name: "m", services: { web: http, api: http, db: http, cache: http } },
+        (s) => ({
+          ingress: [{ name: "public", routes: [{ to: s.web.ports.http, retries: { attempts: 1 } }] }],
+          calls: [
+            { from: s.web, to: s.api.ports.http, retries: retry },
+            { from: s.api, to: s.db.ports.http, retries: { attempts: 2 } },
+            { from: s.db, to: s.cache.ports.http, retries: retry },
+          ],
+        }),
+      );
+      `,
+      [
+        {
+          code: "MESH112",
+          severity: "warning",
+          message: 'The call chain ingress "public" → web → api → db can send 18 requests to "db" for one request (2 × 3 × 3 tries), more than 10.',
+          line: 10,
+          related: [7, 3],
+        },
+      ],
+    );
+  });
+
+  it("counts route rules' retries, which override the call's", () => {
+    expectDiagnostics(
+      retryAmplification,
+      `
+      import { defineMesh } from "meshc";
+      const http = { ports: { http: { port: 80 } } };
+      export default defineMesh(
+        { name: "m", services: { web: http, api: http, db: http } },
+        (s) => ({
+          calls: [
+            { from: s.web, to: s.api.ports.http, retries: { attempts: 3 } },
+            { from: s.api, to: s.db.ports.http },
+          ],
+          routes: { db: { http: [{ match: { methods: ["GET"] }, retries: { attempts: 4 } }, {}] } },
+        }),
+      );
+      `,
+      [
+        {
+          code: "MESH112",
+          severity: "warning",
+          message: 'The call chain web → api → db can send 20 requests to "db" for one request (4 × 5 tries), more than 10.',
+          line: 10,
+          related: [7],
+        },
+      ],
+    );
+  });
+
+  it("accepts chains that stay at 10 requests or fewer", () => {
+    expectDiagnostics(
+      retryAmplification,
+      `
+      import { defineMesh } from "meshc";
+      const http = { ports: { http: { port: 80 } } };
+      export default defineMesh(
+        { name: "m", services: { web: http, api: http, db: http } },
+        (s) => ({
+          calls: [
+            { from: s.web, to: s.api.ports.http, retries: { attempts: 2 } },
+            { from: s.api, to: s.db.ports.http, retries: { attempts: 2 } },
+            { from: s.db, to: s.web.ports.http, retries: { attempts: 0 } },
+          ],
+        }),
+      );
+      `,
+      [],
+    );
+  });
+});
