@@ -341,6 +341,8 @@ export interface IngressIR {
 
 export interface CertificatesIR {
   readonly keyAlgorithm: "ecdsa-p256" | "rsa-2048";
+  /** Who issues workload certificates. */
+  readonly issuer: "meshc" | "cert-manager";
   readonly rootLifetimeMs: number;
   readonly intermediateLifetimeMs: number;
   readonly leafLifetimeMs: number;

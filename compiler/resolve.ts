@@ -408,6 +408,7 @@ export function resolveMesh(raw: RawMeshInput, spans: SpanRegistry, meshSpan: Sp
   const certSpec = spec.certificates;
   const certificates: CertificatesIR = {
     keyAlgorithm: certSpec?.keyAlgorithm ?? DEFAULTS.keyAlgorithm,
+    issuer: certSpec?.issuer ?? "meshc",
     rootLifetimeMs: parseDuration(certSpec?.rootLifetime ?? DEFAULTS.rootLifetime)!,
     intermediateLifetimeMs: parseDuration(certSpec?.intermediateLifetime ?? DEFAULTS.intermediateLifetime)!,
     leafLifetimeMs: parseDuration(certSpec?.leafLifetime ?? DEFAULTS.leafLifetime)!,

@@ -126,6 +126,7 @@ export const meshSpecSchema = z.strictObject({
   certificates: z
     .strictObject({
       keyAlgorithm: z.enum(["ecdsa-p256", "rsa-2048"]).optional(),
+      issuer: z.enum(["meshc", "cert-manager"]).optional(),
       rootLifetime: longDuration.optional(),
       intermediateLifetime: longDuration.optional(),
       leafLifetime: longDuration.optional(),

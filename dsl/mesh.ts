@@ -46,6 +46,14 @@ export interface CertificateSpec {
    */
   readonly intermediateLifetime?: LongDuration;
   /**
+   * Who issues workload certificates: meshc itself (keys kept in the state folder, Secrets
+   * written only with `--include-secrets`), or cert-manager in the cluster (a CA Issuer and one
+   * `Certificate` per identity: no workload key ever leaves the cluster).
+   * @default "meshc"
+   * @example "cert-manager"
+   */
+  readonly issuer?: "meshc" | "cert-manager";
+  /**
    * Lifetime of workload certificates.
    * @default "24h"
    * @example "72h"
