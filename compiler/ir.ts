@@ -94,6 +94,7 @@ export interface VersionIR {
   /** The version's workload (service workload merged with the version's), if the mesh declares one. */
   readonly workload?: WorkloadIR;
   readonly span: Span;
+  readonly fieldSpans: FieldSpans;
 }
 
 export interface RetryBudgetIR {
@@ -311,6 +312,8 @@ export interface IngressRouteIR {
   readonly methods?: readonly HttpMethod[];
   readonly to: { readonly service: ServiceId; readonly port: string };
   readonly timeoutMs?: number;
+  /** Where the timeout was declared: the route, or the destination's traffic policy. */
+  readonly timeoutSpan?: Span;
   readonly retries?: RetryIR;
   readonly span: Span;
   readonly fieldSpans: FieldSpans;

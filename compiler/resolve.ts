@@ -185,6 +185,7 @@ export function resolveMesh(raw: RawMeshInput, spans: SpanRegistry, meshSpan: Sp
           selector: sortKeys({ app: name, ...(v.labels ?? { version: vName }) }),
           ...(workload ? { workload } : {}),
           span: keySpan(svc.versions, vName, sp(v, span)),
+          fieldSpans: spans.fieldSpans(v),
         };
       })
       .sort((a, b) => compareIds(a.name, b.name));
@@ -378,12 +379,13 @@ export function resolveMesh(raw: RawMeshInput, spans: SpanRegistry, meshSpan: Sp
         const protocol = portProtocol(r.to.service, r.to.port);
         const fieldSpans = spans.fieldSpans(r);
         const timeoutMs = r.timeout !== undefined ? ms(r.timeout) : callee?.traffic.timeoutMs;
+        const timeoutSpan = r.timeout !== undefined ? (fieldSpans.timeout ?? rSpan) : callee?.traffic.timeoutSpan;
         const retries = r.retries ? resolveRetries(r.retries, protocol, fieldSpans.retries ?? rSpan) : callee?.traffic.retries;
         return {
           ...(r.paths ? { paths: paths(r.paths) } : {}),
           ...(r.methods ? { methods: sortUnique(r.methods as HttpMethod[]) } : {}),
           to: { service: serviceIdOf(r.to.service), port: r.to.port },
-          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+          ...(timeoutMs !== undefined ? { timeoutMs, ...(timeoutSpan ? { timeoutSpan } : {}) } : {}),
           ...(retries ? { retries } : {}),
           span: rSpan,
           fieldSpans,

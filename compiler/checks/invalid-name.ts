@@ -84,6 +84,8 @@ export const invalidName: Check = {
     }
     for (const i of ir.ingresses) {
       check("Ingress name", i.name, dns1123Label, i.fieldSpans.name ?? i.span);
+      // The gateway's defaults derive from the ingress name: one mistake, one report.
+      if (dns1123Label(i.name)) continue;
       check("Gateway namespace", i.gateway.namespace, dns1123Label, i.fieldSpans.gateway ?? i.span);
       check("Gateway service account", i.gateway.serviceAccount, subdomain, i.fieldSpans.gateway ?? i.span);
       for (const [k, value] of Object.entries(i.gateway.selector)) {

@@ -46,10 +46,13 @@ export const numberRange: Check = {
     for (const s of ir.services) {
       for (const p of s.ports) {
         at("port", p.port, PORT, p.fieldSpans.port ?? p.span);
-        at("targetPort", p.targetPort, PORT, p.fieldSpans.targetPort ?? p.fieldSpans.port ?? p.span);
+        // An undeclared targetPort is the port itself: one mistake, one report.
+        if (p.fieldSpans.targetPort) at("targetPort", p.targetPort, PORT, p.fieldSpans.targetPort);
       }
-      const workloads = [...(s.workload ? [[s.workload, s.span] as const] : []), ...s.versions.flatMap((v) => (v.workload ? [[v.workload, v.span] as const] : []))];
-      for (const [w, span] of workloads) at("workload.replicas", w.replicas, REPLICAS, span);
+      // Versions inherit the service's workload: report where replicas were written, once.
+      const serviceWorkload = s.fieldSpans.workload ?? s.span;
+      if (s.workload) at("workload.replicas", s.workload.replicas, REPLICAS, serviceWorkload);
+      for (const v of s.versions) if (v.workload) at("workload.replicas", v.workload.replicas, REPLICAS, v.fieldSpans.workload ?? serviceWorkload);
       traffic(s.traffic);
       if (s.rateLimit) {
         at("rateLimit.requests", s.rateLimit.requests, COUNT, s.rateLimit.span);

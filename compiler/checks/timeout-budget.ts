@@ -52,7 +52,7 @@ export const timeoutBudget: Check = {
       const timeoutSpan =
         edge.source.kind === "call"
           ? edge.source.call.timeoutSpan
-          : (edge.source.route.fieldSpans.timeout ?? ctx.services.get(edge.source.route.to.service)?.traffic.timeoutSpan);
+          : edge.source.route.timeoutSpan;
       const downstream = slowest.edge.source.kind === "call" ? slowest.edge.source.call : undefined;
       const related: RelatedInfo[] = [];
       if (timeoutSpan && timeoutSpan !== edge.span) related.push({ message: `The ${duration(timeout)} timeout is set here.`, span: timeoutSpan });
