@@ -138,7 +138,7 @@ function syntheticMesh(calls: readonly SyntheticCall[]): MeshIR {
     namespaces: ["shop"],
     mtls: "strict",
     egress: "allow-any",
-    certificates: { keyAlgorithm: "ecdsa-p256", rootLifetimeMs: 1, intermediateLifetimeMs: 1, leafLifetimeMs: 1, span: span(1) },
+    certificates: { keyAlgorithm: "ecdsa-p256", issuer: "meshc", rootLifetimeMs: 1, intermediateLifetimeMs: 1, leafLifetimeMs: 1, span: span(1) },
     services,
     external: [],
     identities: services.map((s) => ({ ...s.identity, services: [s.id] })),
