@@ -40,7 +40,12 @@ export function buildMesh(entry: string, options: BuildOptions = {}): BuildResul
   for (const target of chosen) {
     const t0 = performance.now();
     try {
-      const result = target.run(compiled.ir, { stateDir, ...(options.includeSecrets ? { includeSecrets: true } : {}), ...(options.now ? { now: options.now } : {}) });
+      const result = target.run(compiled.ir, {
+        stateDir,
+        targets: chosen.map((t) => t.name),
+        ...(options.includeSecrets ? { includeSecrets: true } : {}),
+        ...(options.now ? { now: options.now } : {}),
+      });
       artifacts.push(...result.artifacts);
       diagnostics.push(...result.diagnostics);
     } catch (error) {

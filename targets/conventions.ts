@@ -30,3 +30,21 @@ export const ISTIO_SYSTEM_NAMESPACE = "istio-system";
 export const LINKERD_NAMESPACE = "linkerd";
 /** The identity issuer's certificate subject Linkerd requires. */
 export const LINKERD_ISSUER_NAME = "identity.linkerd.cluster.local";
+
+/** A mesh control plane the sidecars must reach: where it runs and the ports they dial. */
+export interface ControlPlane {
+  readonly namespace: string;
+  readonly podLabels: Readonly<Record<string, string>>;
+  readonly ports: readonly number[];
+}
+
+/**
+ * The control planes of the mesh targets, for egress policies: a sidecar that cannot reach its
+ * control plane never becomes ready. Istio's sidecars dial istiod on 15012 (xDS and CA); Linkerd's
+ * proxies dial identity (8080), destination (8086) and policy (8090), all labelled with the
+ * control plane's namespace. Envoy sidecars are static and dial nothing.
+ */
+export const CONTROL_PLANES: Readonly<Record<string, ControlPlane>> = {
+  istio: { namespace: ISTIO_SYSTEM_NAMESPACE, podLabels: { app: "istiod" }, ports: [15012] },
+  linkerd: { namespace: LINKERD_NAMESPACE, podLabels: { "linkerd.io/control-plane-ns": LINKERD_NAMESPACE }, ports: [8080, 8086, 8090] },
+};

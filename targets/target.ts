@@ -10,6 +10,11 @@ export interface TargetOptions {
   readonly includeSecrets?: boolean;
   /** The clock, injectable so certificate validity is reproducible in tests. */
   readonly now?: Date;
+  /**
+   * The targets built together in this run (e.g. kubernetes with istio), so one target can make
+   * room for another: the kubernetes target lets sidecars reach their control plane.
+   */
+  readonly targets?: readonly string[];
 }
 
 export interface TargetResult {

@@ -2,7 +2,8 @@ import { kubernetesArtifact, type Artifact } from "../../compiler/artifact.js";
 import { diagnostic } from "../../compiler/codes.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import { compareIds, indexServices, type MeshIR, type Span } from "../../compiler/ir.js";
-import type { Target } from "../target.js";
+import { CONTROL_PLANES } from "../conventions.js";
+import type { Target, TargetOptions } from "../target.js";
 import { networkPolicies } from "./network-policies.js";
 import { deploymentObjects, namespaceObject, serviceAccountObject, serviceObject, TARGET } from "./workloads.js";
 
@@ -15,7 +16,7 @@ interface Generated {
 const byNamespaceAndName = (a: Generated, b: Generated) =>
   compareIds(a.object.metadata.namespace ?? "", b.object.metadata.namespace ?? "") || compareIds(a.object.metadata.name, b.object.metadata.name);
 
-function run(ir: MeshIR): { artifacts: Artifact[]; diagnostics: Diagnostic[] } {
+function run(ir: MeshIR, options: TargetOptions): { artifacts: Artifact[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const services = indexServices(ir);
 
@@ -33,7 +34,9 @@ function run(ir: MeshIR): { artifacts: Artifact[]; diagnostics: Diagnostic[] } {
     for (const object of d.deployments) deployments.push({ object, span: service.span });
     diagnostics.push(...d.diagnostics);
   }
-  const np = networkPolicies(ir);
+  // Sidecars of the meshes built alongside must reach their control plane through our egress policies.
+  const controlPlanes = (options.targets ?? []).flatMap((t) => (CONTROL_PLANES[t] ? [CONTROL_PLANES[t]] : []));
+  const np = networkPolicies(ir, controlPlanes);
   diagnostics.push(...np.diagnostics);
   const policies: Generated[] = np.policies.map((p) => ({ object: p.policy, span: p.span }));
 
@@ -67,5 +70,5 @@ function run(ir: MeshIR): { artifacts: Artifact[]; diagnostics: Diagnostic[] } {
 export const kubernetesTarget: Target = {
   name: TARGET,
   description: "Namespaces, ServiceAccounts, Services, Deployments, and NetworkPolicies enforcing the call graph at L3/L4",
-  run: (ir) => run(ir),
+  run: (ir, options) => run(ir, options),
 };

@@ -282,3 +282,24 @@ export default defineMesh({
     ]);
   });
 });
+
+describe("kubernetes target: sidecars reach their control plane", () => {
+  const ir = compileMesh(example("bookinfo")).ir!;
+  const policies = (targets: string[]) =>
+    kubernetesTarget
+      .run(ir, { stateDir: "/nonexistent", targets })
+      .artifacts.map((a) => ("yaml" in a ? (a.yaml as INetworkPolicy) : undefined))
+      .filter((o): o is INetworkPolicy => o?.kind === "NetworkPolicy" && o.metadata?.name === "allow-control-plane");
+
+  it("opens egress to istiod and Linkerd's control plane only when those meshes are built too", () => {
+    expect(policies(["kubernetes"])).toEqual([]);
+    const [istio] = policies(["kubernetes", "istio"]);
+    expect(istio!.metadata!.namespace).toBe("bookinfo");
+    expect(istio!.spec!.egress).toEqual([
+      { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-system" } }, podSelector: { matchLabels: { app: "istiod" } } }], ports: [{ protocol: "TCP", port: 15012 }] },
+    ]);
+    const [both] = policies(["kubernetes", "istio", "linkerd"]);
+    expect(both!.spec!.egress!.map((r) => r.ports!.map((p) => p.port))).toEqual([[15012], [8080, 8086, 8090]]);
+    new NetworkPolicy(both!).validate();
+  });
+});

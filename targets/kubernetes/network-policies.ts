@@ -33,7 +33,7 @@ import {
   type ServiceIR,
   type Span,
 } from "../../compiler/ir.js";
-import { managedLabels } from "../conventions.js";
+import { managedLabels, type ControlPlane } from "../conventions.js";
 import { unsupported } from "../target.js";
 import { sortedLabels, TARGET, type Named } from "./workloads.js";
 
@@ -42,6 +42,14 @@ export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 /** Where cluster DNS runs, and the label CoreDNS keeps from kube-dns for compatibility. */
 export const DNS_NAMESPACE = "kube-system";
 export const DNS_POD_LABELS: Readonly<Record<string, string>> = { "k8s-app": "kube-dns" };
+
+/** Egress to a mesh control plane's pods on the ports its sidecars dial. */
+function controlPlaneRule(cp: ControlPlane): INetworkPolicyEgressRule {
+  return {
+    to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: cp.namespace } }, podSelector: { matchLabels: { ...cp.podLabels } } }],
+    ports: cp.ports.map((port) => ({ protocol: "TCP", port })),
+  };
+}
 
 /** Who opens a connection: a service's pods, an ingress gateway's pods, or any pod of the mesh. */
 type Peer = { readonly kind: "service"; readonly service: ServiceIR } | { readonly kind: "gateway"; readonly ingress: IngressIR } | { readonly kind: "any" };
@@ -241,7 +249,7 @@ function policy(
 }
 
 /** Every NetworkPolicy of the mesh, and the MESH200 warnings for what they cannot say. */
-export function networkPolicies(ir: MeshIR): { policies: PolicyOut[]; diagnostics: Diagnostic[] } {
+export function networkPolicies(ir: MeshIR, controlPlanes: readonly ControlPlane[] = []): { policies: PolicyOut[]; diagnostics: Diagnostic[] } {
   const all = edges(ir);
   const out: PolicyOut[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -264,6 +272,10 @@ export function networkPolicies(ir: MeshIR): { policies: PolicyOut[]; diagnostic
     if (restrictEgress) {
       out.push({ policy: policy(ir, "default-deny-egress", ns, {}, { egress: [] }), span: ir.fieldSpans.defaults ?? ir.span });
       out.push({ policy: policy(ir, "allow-dns", ns, {}, { egress: [DNS_RULE] }), span: ir.fieldSpans.defaults ?? ir.span });
+      if (controlPlanes.length > 0) {
+        const egress = controlPlanes.map(controlPlaneRule);
+        out.push({ policy: policy(ir, "allow-control-plane", ns, {}, { egress }), span: ir.fieldSpans.defaults ?? ir.span });
+      }
     }
   }
 

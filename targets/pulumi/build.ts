@@ -101,7 +101,7 @@ export function buildForDeployment(request: BuildRequest): MeshBuild {
   const stateDir = path.join(compiled.sources.root, ".meshc");
   for (const target of chosen) {
     try {
-      const result = target.run(ir, { stateDir });
+      const result = target.run(ir, { stateDir, targets: chosen.map((t) => t.name) });
       artifacts.push(...result.artifacts);
       diagnostics.push(...result.diagnostics);
     } catch (error) {
