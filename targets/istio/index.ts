@@ -6,6 +6,7 @@
 import { kubernetesArtifact, type Artifact } from "../../compiler/artifact.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import { compareIds, type MeshIR } from "../../compiler/ir.js";
+import { namespaceObject, sortedLabels } from "../kubernetes/workloads.js";
 import type { Target, TargetOptions } from "../target.js";
 import { authorizationPolicies } from "./authorization-policy.js";
 import { cacertsSecret, type IstioPluginCa } from "./cacerts.js";
@@ -51,13 +52,25 @@ export function istioObjects(ir: MeshIR): { objects: IstioObject[]; diagnostics:
   return { objects, diagnostics };
 }
 
+/**
+ * The mesh's namespaces labelled for sidecar injection: without a sidecar, none of the policies
+ * above applies to a pod. The kubernetes target's Namespace plus the label, so applying both
+ * targets in either order converges.
+ */
+function injectedNamespaces(ir: MeshIR) {
+  return ir.namespaces.map((ns) => {
+    const base = namespaceObject(ir, ns);
+    return { ...base, metadata: { ...base.metadata, labels: sortedLabels({ ...base.metadata.labels, "istio-injection": "enabled" }) } };
+  });
+}
+
 export function createIstioTarget(inputs: IstioTargetInputs = {}): Target {
   return {
     name: TARGET,
     description: "Istio (sidecar mode): PeerAuthentication, AuthorizationPolicy, DestinationRule, VirtualService, Sidecar, ServiceEntry, Gateway, ProxyConfig",
     run(ir, options) {
       const { objects, diagnostics } = istioObjects(ir);
-      const artifacts: Artifact[] = objects.map((o) => kubernetesArtifact(TARGET, o));
+      const artifacts: Artifact[] = [...injectedNamespaces(ir), ...objects].map((o) => kubernetesArtifact(TARGET, o));
       const ca = options.includeSecrets ? inputs.pluginCa?.(ir, options) : undefined;
       if (ca) artifacts.push(kubernetesArtifact(TARGET, cacertsSecret(ir, ca), { sensitive: true }));
       return { artifacts: artifacts.sort((a, b) => compareIds(a.path, b.path)), diagnostics };
