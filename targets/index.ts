@@ -1,10 +1,12 @@
 /** The registry of targets, in the order `--target all` runs them. */
+import { envoyTarget } from "./envoy/index.js";
 import { irTarget } from "./ir/index.js";
+import { istioTarget } from "./istio/index.js";
 import { kubernetesTarget } from "./kubernetes/index.js";
 import { linkerdTarget } from "./linkerd/index.js";
 import type { Target } from "./target.js";
 
-export const targets: readonly Target[] = [kubernetesTarget, linkerdTarget, irTarget];
+export const targets: readonly Target[] = [kubernetesTarget, envoyTarget, istioTarget, linkerdTarget, irTarget];
 
 export function targetNamed(name: string): Target | undefined {
   return targets.find((t) => t.name === name);
