@@ -36,7 +36,7 @@ function run(ir: MeshIR, options: TargetOptions): { artifacts: Artifact[]; diagn
   }
   // Sidecars of the meshes built alongside must reach their control plane through our egress policies.
   const controlPlanes = (options.targets ?? []).flatMap((t) => (CONTROL_PLANES[t] ? [CONTROL_PLANES[t]] : []));
-  const np = networkPolicies(ir, controlPlanes);
+  const np = networkPolicies(ir, controlPlanes, (options.targets ?? []).includes("envoy"));
   diagnostics.push(...np.diagnostics);
   const policies: Generated[] = np.policies.map((p) => ({ object: p.policy, span: p.span }));
 

@@ -303,3 +303,15 @@ describe("kubernetes target: sidecars reach their control plane", () => {
     new NetworkPolicy(both!).validate();
   });
 });
+
+describe("kubernetes target: built with the envoy sidecars", () => {
+  it("opens no app port directly: the envoy target's policies admit callers on the sidecar ports", () => {
+    const ir = compileMesh(example("bookinfo")).ir!;
+    const names = (targets: string[]) =>
+      kubernetesTarget
+        .run(ir, { stateDir: "/nonexistent", targets })
+        .artifacts.flatMap((a) => ("yaml" in a && (a.yaml as INetworkPolicy).kind === "NetworkPolicy" ? [(a.yaml as INetworkPolicy).metadata!.name!] : []));
+    expect(names(["kubernetes"])).toContain("allow-ratings-http");
+    expect(names(["kubernetes", "envoy"]).sort()).toEqual(["allow-dns", "default-deny-egress", "default-deny-ingress"]);
+  });
+});

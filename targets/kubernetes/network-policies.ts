@@ -249,8 +249,17 @@ function policy(
 }
 
 /** Every NetworkPolicy of the mesh, and the MESH200 warnings for what they cannot say. */
-export function networkPolicies(ir: MeshIR, controlPlanes: readonly ControlPlane[] = []): { policies: PolicyOut[]; diagnostics: Diagnostic[] } {
-  const all = edges(ir);
+export function networkPolicies(
+  ir: MeshIR,
+  controlPlanes: readonly ControlPlane[] = [],
+  /**
+   * The envoy target is built alongside: traffic goes sidecar to sidecar, and the envoy target's
+   * own policies admit callers on the sidecar ports. Opening the apps' ports here as well would
+   * let callers around the sidecar, without mTLS, so only the defaults stay.
+   */
+  envoySidecars = false,
+): { policies: PolicyOut[]; diagnostics: Diagnostic[] } {
+  const all = envoySidecars ? [] : edges(ir);
   const out: PolicyOut[] = [];
   const diagnostics: Diagnostic[] = [];
   const restrictEgress = ir.egress === "registry-only";
@@ -301,7 +310,7 @@ export function networkPolicies(ir: MeshIR, controlPlanes: readonly ControlPlane
 
   // The gateways are the mesh's front door: their listener is open to everyone, in or out of the
   // cluster. Health and metrics ports of a gateway implementation are not in the IR.
-  for (const ingress of ir.ingresses) {
+  for (const ingress of envoySidecars ? [] : ir.ingresses) {
     out.push({
       policy: policy(ir, `allow-gateway-${ingress.name}`, ingress.gateway.namespace, ingress.gateway.selector, { ingress: [{ ports: [tcp(ingress.targetPort)] }] }),
       span: ingress.span,
@@ -318,7 +327,7 @@ export function networkPolicies(ir: MeshIR, controlPlanes: readonly ControlPlane
         span: service.span,
       });
     }
-    for (const ingress of ir.ingresses) {
+    for (const ingress of envoySidecars ? [] : ir.ingresses) {
       const routed = all.filter((e) => e.from.kind === "gateway" && e.from.ingress.name === ingress.name).map((e) => e.to);
       // In a namespace of the mesh, default-deny-egress, allow-dns and allow-egress-from-any
       // already cover the gateway's pods; in a shared namespace its own policy carries DNS, and
