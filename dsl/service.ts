@@ -155,7 +155,11 @@ export interface ServiceSpec {
   readonly rateLimit?: RateLimit;
 }
 
-/** Protocol of an external host. `https` and `tls` are TLS-originated by the caller's app. */
+/**
+ * Protocol of an external host. With `tls` the caller's app speaks TLS itself and the mesh passes
+ * it through by SNI. With `https`, Istio and Linkerd also expect the app to speak TLS; the envoy
+ * target's sidecars originate TLS themselves (apps there dial a local port, so they cannot).
+ */
 export type ExternalProtocol = "http" | "https" | "tls" | "grpc" | "tcp";
 
 /** A port of an external host. */
