@@ -28,7 +28,8 @@ describe("the DSL's types", () => {
       routes: { cart: { grpc: [{ match: { headers: { "x-canary": { exact: "1" } } }, to: "v2" }, { to: [{ version: "v1", weight: 90 }, { version: "v2", weight: 10 }] }] } },
     }`),
     );
-    expect(r.diagnostics).toEqual([]);
+    // Analyzers may warn (the wildcard allow is deliberate here); the types accept it.
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expect(r.ir?.calls).toHaveLength(2);
   });
 
