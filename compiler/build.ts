@@ -1,7 +1,8 @@
 import path from "node:path";
 import { targets as registry, type Target } from "../targets/index.js";
+import { targetFailure } from "../targets/target.js";
 import type { Artifact } from "./artifact.js";
-import { compileMesh, internalError, type CompileOptions, type CompileResult } from "./compile.js";
+import { compileMesh, type CompileOptions, type CompileResult } from "./compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { writeOutput, type WriteResult } from "./writer.js";
 
@@ -49,7 +50,7 @@ export function buildMesh(entry: string, options: BuildOptions = {}): BuildResul
       artifacts.push(...result.artifacts);
       diagnostics.push(...result.diagnostics);
     } catch (error) {
-      diagnostics.push({ ...internalError(error), target: target.name });
+      diagnostics.push(targetFailure(error, target.name, compiled.ir));
     }
     timings[`target:${target.name}`] = performance.now() - t0;
   }

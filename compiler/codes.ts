@@ -76,6 +76,14 @@ export const catalogue = {
     description: "A policy function passed to defineMesh threw or returned something other than an object.",
     message: (p) => `A policy function failed: ${p.error}`,
   }),
+  CertificateState: entry<{ detail: string }>({
+    code: "MESH020",
+    name: "CertificateState",
+    severity: "error",
+    description: "The certificate authority kept in the state folder is missing, damaged or expired.",
+    message: (p) => `The mesh's certificate authority cannot be used: ${p.detail}`,
+    hint: () => "`meshc certs show` lists what the state folder holds; `meshc certs rotate` replaces an expired intermediate.",
+  }),
   InvalidType: entry<{ path: string; expected: string; received: string }>({
     code: "MESH010",
     name: "InvalidType",

@@ -28,7 +28,7 @@ export function validateRaw(
 function toDiagnostics(issue: z.core.$ZodIssue, raw: RawMesh, spans: SpanRegistry, fallback: Span | undefined, multiple: boolean): Diagnostic[] {
   const path = issue.path;
   const at = (p: readonly PropertyKey[]) => spans.spanAtPath(raw, p, fallback);
-  const where = displayPath(path, multiple);
+  const where = displayPath(path, multiple) || "mesh";
   switch (issue.code) {
     case "unrecognized_keys":
       return issue.keys.map((key) =>
@@ -55,7 +55,7 @@ function toDiagnostics(issue: z.core.$ZodIssue, raw: RawMesh, spans: SpanRegistr
       return [
         diagnostic(
           "InvalidValue",
-          { path: where, detail: `${JSON.stringify(issue.input)} is not one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}.` },
+          { path: where, detail: `${literal(issue.input)} is not one of ${issue.values.map(literal).join(", ")}.` },
           at(path),
         ),
       ];
@@ -99,10 +99,19 @@ export function displayPath(path: readonly PropertyKey[], multiplePolicies: bool
   return prefix + out;
 }
 
+/** A value as mesh.ts would write it; never throws (JSON.stringify does on a bigint or a cycle). */
+function literal(value: unknown): string {
+  if (typeof value === "string" || typeof value === "boolean" || value === null) return JSON.stringify(value);
+  if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
+  if (typeof value === "bigint") return `${value}n`;
+  return describe(value);
+}
+
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
   if (typeof value === "number" || typeof value === "boolean") return `${typeof value} ${String(value)}`;
+  if (typeof value === "bigint") return `bigint ${value}n`;
   return typeof value === "object" ? "an object" : typeof value;
 }

@@ -28,8 +28,13 @@ export function versionServiceName(service: ServiceIR, version: VersionIR): stri
 export const ISTIO_SYSTEM_NAMESPACE = "istio-system";
 /** The namespace Linkerd's control plane (and its identity issuer secret) lives in. */
 export const LINKERD_NAMESPACE = "linkerd";
-/** The identity issuer's certificate subject Linkerd requires. */
-export const LINKERD_ISSUER_NAME = "identity.linkerd.cluster.local";
+/**
+ * The name Linkerd's identity issuer certificate must carry (as CN and as a DNS SAN: Linkerd checks
+ * the SAN) — `identity.linkerd.cluster.local` for the default trust domain.
+ */
+export function linkerdIssuerName(trustDomain: string): string {
+  return `identity.linkerd.${trustDomain}`;
+}
 
 /** A mesh control plane the sidecars must reach: where it runs and the ports they dial. */
 export interface ControlPlane {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { buildCommand } from "./commands/build.js";
+import { certsCommand } from "./commands/certs.js";
 import { checkCommand } from "./commands/check.js";
 import { diffCommand } from "./commands/diff.js";
 import { graphCommand } from "./commands/graph.js";
@@ -7,7 +8,7 @@ import type { Command } from "./command.js";
 import { processIo, UsageError, type Io } from "./io.js";
 
 /** Every command; later features add theirs here. */
-export const commands: Command[] = [checkCommand, buildCommand, diffCommand, graphCommand];
+export const commands: Command[] = [checkCommand, buildCommand, diffCommand, graphCommand, certsCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };

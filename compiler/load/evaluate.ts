@@ -3,7 +3,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import vm from "node:vm";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
-import ts from "typescript";
+// `require`, not `import`: Node would scan the 9 MB CommonJS file for export names first (~0.7 s).
+import ts = require("typescript");
 import * as dsl from "../../dsl/index.js";
 import type { Span } from "../ir.js";
 import type { MeshSources } from "./source.js";
@@ -23,10 +24,12 @@ interface CompiledModule {
 export class EvaluationError extends Error {
   constructor(
     message: string,
-    readonly kind: "threw" | "module-not-found",
+    readonly kind: "threw" | "module-not-found" | "syntax",
     readonly span: Span | undefined,
     readonly specifier?: string,
     readonly from?: string,
+    /** For `syntax`: TypeScript's syntactic diagnostics of the file. */
+    readonly diagnostics?: readonly ts.Diagnostic[],
   ) {
     super(message);
   }
@@ -40,6 +43,7 @@ export class EvaluationError extends Error {
 export function evaluateMesh(
   sources: MeshSources,
   registry: SpanRegistry,
+  transpiled?: TranspileCache,
 ): { exports: Record<string, unknown>; locate: (error: unknown) => Span | undefined } {
   const compiled = new Map<string, CompiledModule>();
   const cache = new Map<string, { exports: Record<string, unknown> }>();
@@ -49,7 +53,7 @@ export function evaluateMesh(
     if (cached) return cached.exports;
     const mod = { exports: {} as Record<string, unknown> };
     cache.set(file, mod);
-    const unit = compile(file, sources);
+    const unit = compileCached(file, sources, transpiled);
     compiled.set(file, unit);
     const fn = vm.compileFunction(unit.code, ["exports", "require", "module", "__filename", "__dirname", SPAN_HOOK], {
       filename: file,
@@ -110,8 +114,21 @@ export function locate(error: unknown, compiled: ReadonlyMap<string, CompiledMod
   return undefined;
 }
 
-function compile(file: string, sources: MeshSources): CompiledModule {
+/** Instrumented modules by file, for watch mode: an unchanged file is not transpiled again. */
+export type TranspileCache = Map<string, { readonly root: string; readonly text: string; readonly unit: CompiledModule }>;
+
+function compileCached(file: string, sources: MeshSources, cache: TranspileCache | undefined): CompiledModule {
   const text = fs.readFileSync(file, "utf8");
+  if (!cache) return compile(file, text, sources);
+  const hit = cache.get(file);
+  // Spans in the table are relative to the mesh's root, so a hit must share it.
+  if (hit && hit.text === text && hit.root === sources.root) return hit.unit;
+  const unit = compile(file, text, sources);
+  cache.set(file, { root: sources.root, text, unit });
+  return unit;
+}
+
+function compile(file: string, text: string, sources: MeshSources): CompiledModule {
   const table: LiteralSpans[] = [];
   const out = ts.transpileModule(text, {
     fileName: file,
@@ -126,7 +143,11 @@ function compile(file: string, sources: MeshSources): CompiledModule {
       isolatedModules: true,
     },
     transformers: { before: [instrument(sources, table)] },
+    reportDiagnostics: true,
   });
+  // Without a type-check nothing else parses the file, and transpiling garbage runs garbage.
+  const syntax = (out.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error && d.file);
+  if (syntax.length > 0) throw new EvaluationError("syntax errors", "syntax", undefined, undefined, sources.relative(file), syntax);
   return { code: out.outputText.replace(/\n\/\/# sourceMappingURL=.*$/, ""), map: new TraceMap(out.sourceMapText!), table };
 }
 
@@ -138,7 +159,8 @@ function instrument(sources: MeshSources, table: LiteralSpans[]): ts.Transformer
     const visit = (node: ts.Node): ts.Node => {
       const visited = ts.visitEachChild(node, visit, context);
       if (ts.isObjectLiteralExpression(node) && !isPattern(node)) {
-        const keys: Record<string, Span> = {};
+        // No prototype: a key named "constructor" or "__proto__" must not find Object.prototype's.
+        const keys: Record<string, Span> = Object.create(null);
         for (const p of node.properties) {
           const name = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) || ts.isNumericLiteral(p.name)) ? p.name.text : undefined;
           if (name !== undefined) keys[name] = spanOf(p);

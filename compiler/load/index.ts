@@ -6,10 +6,12 @@ import { diagnostic } from "../codes.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { Span } from "../ir.js";
 import { hasErrors } from "../diagnostics.js";
-import { EvaluationError, evaluateMesh } from "./evaluate.js";
+import { displayPath } from "../validate.js";
+import { EvaluationError, evaluateMesh, type TranspileCache } from "./evaluate.js";
+import { MAX_ARRAY_LENGTH, snapshot, type SnapshotIssue } from "./snapshot.js";
 import { MeshSources } from "./source.js";
 import { SpanRegistry } from "./spans.js";
-import { typeCheck } from "./typecheck.js";
+import { createTypeCheckCache, fromTs, typeCheck, type TypeCheckCache } from "./typecheck.js";
 
 /** What the mesh program declared: its spec and what each policy function returned. */
 export interface RawMesh {
@@ -33,6 +35,24 @@ export interface LoadOptions {
   readonly oldProgram?: ts.Program;
   /** Skip type-checking (the caller already did, or wants evaluation only). */
   readonly skipTypeCheck?: boolean;
+  /** Receives milliseconds spent in `typecheck` and `evaluate` (running mesh.ts and its policies). */
+  readonly timings?: Record<string, number>;
+  /** State reused across loads of the same mesh (watch mode); see {@link createLoadCache}. */
+  readonly cache?: LoadCache;
+}
+
+/**
+ * What a warm loader keeps between loads of one mesh: parsed and type-checked files (only files an
+ * edit can affect are checked again) and transpiled modules (only changed files are transpiled
+ * again). Create one per mesh and pass it to every load.
+ */
+export interface LoadCache {
+  readonly typeCheck: TypeCheckCache;
+  readonly transpiled: TranspileCache;
+}
+
+export function createLoadCache(): LoadCache {
+  return { typeCheck: createTypeCheckCache(), transpiled: new Map() };
 }
 
 /**
@@ -45,20 +65,35 @@ export function loadMesh(entry: string, options: LoadOptions = {}): Loaded {
   if (!fs.existsSync(sources.entry) || !fs.statSync(sources.entry).isFile()) {
     return { sources, spans, diagnostics: [diagnostic("EntryNotFound", { file: entry }, undefined)] };
   }
+  const timings = options.timings ?? {};
   let program: ts.Program | undefined;
   if (!options.skipTypeCheck) {
-    const checked = typeCheck(sources, options.oldProgram);
+    const t0 = performance.now();
+    const checked = typeCheck(sources, options.oldProgram, options.cache?.typeCheck);
+    timings.typecheck = (timings.typecheck ?? 0) + performance.now() - t0;
     program = checked.program;
     // Running a mesh with type errors would report the same mistakes twice, less precisely.
     if (hasErrors(checked.diagnostics)) return { sources, spans, program, diagnostics: checked.diagnostics };
   }
+  const t0 = performance.now();
+  try {
+    return evaluate(sources, spans, program, options.cache?.transpiled);
+  } finally {
+    timings.evaluate = (timings.evaluate ?? 0) + performance.now() - t0;
+  }
+}
+
+function evaluate(sources: MeshSources, spans: SpanRegistry, program: ts.Program | undefined, transpiled: TranspileCache | undefined): Loaded {
   const base = { sources, spans, ...(program ? { program } : {}) };
   const fileName = sources.relative(sources.entry);
   let exports: Record<string, unknown>;
   let locateError: (error: unknown) => Span | undefined;
   try {
-    ({ exports, locate: locateError } = evaluateMesh(sources, spans));
+    ({ exports, locate: locateError } = evaluateMesh(sources, spans, transpiled));
   } catch (error) {
+    if (error instanceof EvaluationError && error.kind === "syntax") {
+      return { ...base, diagnostics: (error.diagnostics ?? []).map((d) => fromTs(d, sources)) };
+    }
     if (error instanceof EvaluationError && error.kind === "module-not-found") {
       return { ...base, diagnostics: [diagnostic("ModuleNotFound", { specifier: error.specifier!, from: error.from! }, sources.fileSpan(sources.entry))] };
     }
@@ -70,38 +105,118 @@ export function loadMesh(entry: string, options: LoadOptions = {}): Loaded {
     return { ...base, diagnostics: [diagnostic("NoDefaultExport", { file: fileName }, sources.fileSpan(sources.entry))] };
   }
   const mesh = exports.default;
-  if (!isMesh(mesh)) {
+  let branded: boolean;
+  try {
+    branded = isMesh(mesh);
+  } catch (error) {
+    // A Proxy whose traps throw: user code failing, like any other evaluation error.
+    return { ...base, diagnostics: [evaluationFailed(error, locateError(error) ?? sources.fileSpan(sources.entry))] };
+  }
+  if (!branded) {
     return { ...base, diagnostics: [diagnostic("NotAMesh", { file: fileName, got: describeValue(mesh) }, sources.fileSpan(sources.entry))] };
   }
-  return collect(mesh, base, locateError);
+  return collect(mesh as Mesh, base, locateError);
 }
 
+function evaluationFailed(error: unknown, span: Span | undefined): Diagnostic {
+  return diagnostic("EvaluationFailed", { error: error instanceof Error ? error.message : String(error) }, span);
+}
+
+/**
+ * Runs the policy functions and copies the spec and their results into plain data (see
+ * `snapshot`), so nothing after loading runs user code: a getter that throws or a Proxy becomes a
+ * diagnostic here, at its line, instead of an exception in validation.
+ */
 function collect(
   mesh: Mesh,
   base: { sources: MeshSources; spans: SpanRegistry; program?: ts.Program },
   locateError: (error: unknown) => Span | undefined,
 ): Loaded {
   const { sources, spans } = base;
+  const fileSpan = sources.fileSpan(sources.entry);
+  let rawSpec: unknown;
+  let rawPolicies: unknown;
+  let isList: boolean;
+  try {
+    rawSpec = mesh.spec;
+    rawPolicies = mesh.policies;
+    isList = Array.isArray(rawPolicies);
+  } catch (error) {
+    return { ...base, diagnostics: [evaluationFailed(error, locateError(error) ?? fileSpan)] };
+  }
   const diagnostics: Diagnostic[] = [];
-  const spec = mesh.spec as unknown as Record<string, unknown>;
+  // The list itself is copied too: a hand-made "mesh" may hand over a Proxy.
+  const listCopy = isList ? snapshot(rawPolicies, spans) : { value: [], issues: [] };
+  const policyFns = Array.isArray(listCopy.value) ? (listCopy.value as unknown[]) : [];
+  const multiple = policyFns.length > 1;
+  const report = (issues: readonly SnapshotIssue[], root: unknown, prefix: readonly PropertyKey[], threw: "EvaluationFailed" | "PolicyFailed") => {
+    for (const issue of issues) {
+      const fallback = prefix[0] !== "policies" ? "the mesh" : prefix.length === 1 ? "the policy functions" : `the result of policy ${Number(prefix[1]) + 1}`;
+      const where = displayPath([...prefix, ...issue.path], multiple) || fallback;
+      // `root` is the copy: walking the original would run the failing getter again.
+      const at = spans.spanAtPath(root, issue.path, spans.spanOf(root) ?? fileSpan);
+      switch (issue.kind) {
+        case "threw": {
+          const message = issue.error instanceof Error ? issue.error.message : String(issue.error);
+          diagnostics.push(diagnostic(threw, { error: `reading ${where} threw: ${message}` }, locateError(issue.error) ?? at));
+          break;
+        }
+        case "not-plain":
+          diagnostics.push(diagnostic("InvalidType", { path: where, expected: "an object literal", received: `a ${issue.what}` }, at));
+          break;
+        case "too-long":
+          diagnostics.push(diagnostic("InvalidValue", { path: where, detail: `an array of ${issue.length} elements is more than meshc reads (${MAX_ARRAY_LENGTH}).` }, at));
+          break;
+      }
+    }
+  };
+  report(listCopy.issues, listCopy.value, ["policies"], "EvaluationFailed");
+  const specCopy = snapshot(rawSpec, spans);
+  report(specCopy.issues, specCopy.value, ["spec"], "EvaluationFailed");
+  const spec = specCopy.value as Record<string, unknown> | null | undefined;
   const services = isRecord(spec?.services) ? spec.services : {};
   const external = isRecord(spec?.external) ? spec.external : {};
   const handles = createHandles(services as never, external as never);
   const policies: unknown[] = [];
-  for (const fn of mesh.policies) {
-    const at = spans.spanOf(fn) ?? spans.spanOf(spec) ?? sources.fileSpan(sources.entry);
+  if (!isList) {
+    diagnostics.push(diagnostic("PolicyFailed", { error: `expected the policy functions of defineMesh(), got ${describeValue(rawPolicies)}` }, spans.spanOf(rawSpec) ?? fileSpan));
+  }
+  policyFns.forEach((fn, i) => {
+    const at = spans.spanOf(fn) ?? spans.spanOf(rawSpec) ?? fileSpan;
     if (typeof fn !== "function") {
       diagnostics.push(diagnostic("PolicyFailed", { error: `expected a function (s) => ({ … }), got ${describeValue(fn)}` }, at));
-      continue;
+      return;
     }
+    let result: unknown;
     try {
-      policies.push((fn as (h: unknown) => unknown)(handles));
+      result = (fn as (h: unknown) => unknown)(handles);
     } catch (error) {
       diagnostics.push(diagnostic("PolicyFailed", { error: error instanceof Error ? error.message : String(error) }, locateError(error) ?? at));
+      return;
     }
-  }
-  const meshSpan = spans.spanOf(spec) ?? sources.fileSpan(sources.entry);
+    const got = describeResult(result);
+    if (got) {
+      diagnostics.push(diagnostic("PolicyFailed", { error: `it returned ${got}, not an object { calls, routes, ingress }` }, at));
+      return;
+    }
+    const copy = snapshot(result, spans);
+    report(copy.issues, copy.value, ["policies", i], "PolicyFailed");
+    policies.push(copy.value);
+  });
+  const meshSpan = spans.spanOf(rawSpec) ?? fileSpan;
   return { ...base, diagnostics, raw: { spec, policies }, meshSpan };
+}
+
+/** Why a policy's result is not a declarations object, or undefined when it is one. */
+function describeResult(result: unknown): string | undefined {
+  if (typeof result !== "object" || result === null || Array.isArray(result)) return describeValue(result);
+  try {
+    const tag = Object.prototype.toString.call(result).slice(8, -1);
+    if (tag === "Promise") return "a Promise (policy functions run synchronously: remove `async`)";
+    return tag === "Object" ? undefined : `a ${tag}`;
+  } catch {
+    return undefined; // a Proxy that throws here throws again in the snapshot, which reports it
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -110,6 +225,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function describeValue(value: unknown): string {
   if (value === null) return "null";
+  if (value === undefined) return "undefined";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "function") return "a function";
   if (typeof value === "object") return "an object";

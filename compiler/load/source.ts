@@ -1,5 +1,5 @@
 import path from "node:path";
-import ts from "typescript";
+import type ts from "typescript";
 import type { Span } from "../ir.js";
 
 /**
@@ -15,10 +15,17 @@ export class MeshSources {
     this.root = path.dirname(this.entry);
   }
 
+  // Every span of every literal asks for its file's relative path: computed once per file.
+  private readonly relatives = new Map<string, string>();
+
   /** Root-relative, `/`-separated path of an absolute file path. */
   relative(file: string): string {
-    const rel = path.relative(this.root, path.resolve(file));
-    return rel.split(path.sep).join("/");
+    let rel = this.relatives.get(file);
+    if (rel === undefined) {
+      rel = path.relative(this.root, path.resolve(file)).split(path.sep).join("/");
+      this.relatives.set(file, rel);
+    }
+    return rel;
   }
 
   /** Absolute path of a root-relative span file. */

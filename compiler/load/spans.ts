@@ -1,5 +1,8 @@
 import type { FieldSpans, Span } from "../ir.js";
 
+/** Key spans of a value that was not a literal; no prototype, so `["constructor"]` is undefined. */
+const NO_KEYS: FieldSpans = Object.freeze(Object.create(null) as FieldSpans);
+
 /** Where an object or array literal (or a function) was written in mesh.ts. */
 export interface LiteralSpans {
   readonly span: Span;
@@ -33,7 +36,7 @@ export class SpanRegistry {
 
   /** Key spans of an object literal. */
   fieldSpans(value: unknown): FieldSpans {
-    return this.of(value)?.keys ?? {};
+    return this.of(value)?.keys ?? NO_KEYS;
   }
 
   /**

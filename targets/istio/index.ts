@@ -6,6 +6,7 @@
 import { kubernetesArtifact, type Artifact } from "../../compiler/artifact.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import { compareIds, type MeshIR } from "../../compiler/ir.js";
+import { istioPluginCa } from "../certs/material.js";
 import { namespaceObject, sortedLabels } from "../kubernetes/workloads.js";
 import type { Target, TargetOptions } from "../target.js";
 import { authorizationPolicies } from "./authorization-policy.js";
@@ -78,5 +79,5 @@ export function createIstioTarget(inputs: IstioTargetInputs = {}): Target {
   };
 }
 
-/** The Istio target as registered; the certificate target's CA is wired in through `createIstioTarget`. */
-export const istioTarget: Target = createIstioTarget();
+/** The Istio target as registered: the plug-in CA comes from the certificate target's state folder. */
+export const istioTarget: Target = createIstioTarget({ pluginCa: istioPluginCa });

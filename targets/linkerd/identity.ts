@@ -25,7 +25,7 @@ export interface LinkerdIdentityMaterial {
   readonly trustAnchorsPem: string;
   /**
    * The identity issuer: an intermediate CA whose subject is `identity.linkerd.<trust domain>`
-   * (see `LINKERD_ISSUER_NAME` in targets/conventions.ts), signed by the trust anchor.
+   * (see `linkerdIssuerName` in targets/conventions.ts), signed by the trust anchor.
    */
   readonly issuer: {
     readonly certificatePem: string;

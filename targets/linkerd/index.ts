@@ -10,6 +10,7 @@ import { kubernetesArtifact, type Artifact } from "../../compiler/artifact.js";
 import { diagnostic } from "../../compiler/codes.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import { compareIds, type MeshIR } from "../../compiler/ir.js";
+import { linkerdIdentity } from "../certs/material.js";
 import { namespaceObject, serviceObject, sortedLabels } from "../kubernetes/workloads.js";
 import type { Target, TargetOptions, TargetResult } from "../target.js";
 import { authorization, servers } from "./authorization.js";
@@ -29,7 +30,7 @@ export interface LinkerdTargetOptions {
   readonly identity?: LinkerdIdentityProvider;
 }
 
-/** Builds the Linkerd target; the registered one has no identity provider wired in. */
+/** Builds the Linkerd target; the registered one takes its identity from the certs target's CA. */
 export function createLinkerdTarget(options: LinkerdTargetOptions = {}): Target {
   return {
     name: TARGET,
@@ -38,7 +39,7 @@ export function createLinkerdTarget(options: LinkerdTargetOptions = {}): Target 
   };
 }
 
-export const linkerdTarget: Target = createLinkerdTarget();
+export const linkerdTarget: Target = createLinkerdTarget({ identity: linkerdIdentity });
 
 function run(ir: MeshIR, targetOptions: TargetOptions, options: LinkerdTargetOptions): TargetResult {
   const ctx = createContext(ir);

@@ -1,5 +1,5 @@
 import { ConfigMap, Namespace, Secret, Service } from "kubernetes-models/v1";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Artifact } from "../../compiler/artifact.js";
 import { buildMesh } from "../../compiler/build.js";
 import { compileMesh } from "../../compiler/compile.js";
@@ -9,6 +9,7 @@ import { authorize, type LinkerdObject } from "../../test/evaluators/linkerd.js"
 import { describe as describeProbe, intended, probes, type Probe } from "../../test/evaluators/mesh-intent.js";
 import { compileSource, example } from "../../test/helpers/mesh.js";
 import { validateCustomResource } from "../../test/support/crd-validator.js";
+import { FIXTURE_NOW, fixtureStateDir } from "../certs/__fixtures__/ca.js";
 import { createLinkerdTarget, linkerdTarget, type LinkerdIdentityMaterial } from "./index.js";
 
 type KubeObject = LinkerdObject & { metadata: { name: string; namespace?: string } };
@@ -34,9 +35,14 @@ function issuesOf(o: KubeObject): string[] {
   return validateCustomResource(o, { requireStorageVersion: true }).map((i) => `${i.path}: ${i.message}${i.rule ? ` (${i.rule})` : ""}`);
 }
 
+// The registered target reads (and may create) the mesh CA: a copy of the fixed test CA keeps
+// the trust anchor in the golden files stable.
+const ca = fixtureStateDir();
+afterAll(ca.dispose);
+
 function run(ir: MeshIR | undefined) {
   if (!ir) throw new Error("the mesh did not compile");
-  return linkerdTarget.run(ir, { stateDir: "/nonexistent" });
+  return linkerdTarget.run(ir, { stateDir: ca.dir, now: FIXTURE_NOW });
 }
 
 const identityOf = (ir: MeshIR, ns: string, sa: string) => `${sa}.${ns}.serviceaccount.identity.linkerd.${ir.trustDomain}`;
@@ -196,7 +202,7 @@ export default defineMesh(
 
 describe("compiling bookinfo for Linkerd", () => {
   it("reports every feature Linkerd lacks at its line in mesh.ts, as warnings", () => {
-    const built = buildMesh(example("bookinfo"), { targets: ["linkerd"], stateDir: "/nonexistent" });
+    const built = buildMesh(example("bookinfo"), { targets: ["linkerd"], stateDir: ca.dir, now: FIXTURE_NOW });
     expect(built.ok).toBe(true);
     const mesh200 = built.diagnostics.filter((d) => d.code === "MESH200");
     expect(mesh200.map((d) => `${d.severity} ${d.span?.file}:${d.span?.line} ${d.message.split(":")[0]}`)).toEqual([
@@ -210,7 +216,7 @@ describe("compiling bookinfo for Linkerd", () => {
   });
 
   it("fails with --strict", () => {
-    const built = buildMesh(example("bookinfo"), { targets: ["linkerd"], stateDir: "/nonexistent", strict: true });
+    const built = buildMesh(example("bookinfo"), { targets: ["linkerd"], stateDir: ca.dir, now: FIXTURE_NOW, strict: true });
     expect(built.ok).toBe(false);
     expect(built.diagnostics.some((d) => d.code === "MESH200" && d.span?.line === 85)).toBe(true);
   });

@@ -1,10 +1,15 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { CallIR, HttpMethod, MeshIR, PathMatchIR, Protocol, ServiceIR, Span } from "../../compiler/ir.js";
 import { authorize, type LinkerdObject } from "../../test/evaluators/linkerd.js";
 import { describe as describeProbe, intended, probes } from "../../test/evaluators/mesh-intent.js";
+import { FIXTURE_NOW, fixtureStateDir } from "../certs/__fixtures__/ca.js";
 import { linkerdTarget } from "./index.js";
 import { planGrpcRoutes, planHttpRoutes, simulateHttp, type HttpGrant } from "./route-plan.js";
+
+// The registered target reads the mesh CA (for Linkerd's identity): a copy of the test CA.
+const ca = fixtureStateDir();
+afterAll(ca.dispose);
 
 const span = (line: number): Span => ({ file: "mesh.ts", line, column: 1, endLine: line, endColumn: 2 });
 const grant = (identity: string, methods: string[] | undefined, paths: PathMatchIR[] | undefined, line = 1): HttpGrant => ({
@@ -167,7 +172,7 @@ describe("the Linkerd objects for any set of calls to one port", () => {
     fc.assert(
       fc.property(fc.array(callArb, { minLength: 1, maxLength: 5 }), fc.array(randomPath, { maxLength: 12 }), (calls, extraPaths) => {
         const ir = syntheticMesh(calls);
-        const result = linkerdTarget.run(ir, { stateDir: "/nonexistent" });
+        const result = linkerdTarget.run(ir, { stateDir: ca.dir, now: FIXTURE_NOW });
         expect(result.diagnostics).toEqual([]);
         const objects = result.artifacts.flatMap((a) => ("yaml" in a ? [a.yaml as LinkerdObject] : []));
         const wrong: string[] = [];

@@ -6,11 +6,14 @@
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Artifact } from "../../compiler/artifact.js";
-import { compileMesh, internalError } from "../../compiler/compile.js";
+import { compileMesh } from "../../compiler/compile.js";
 import { hasErrors, sortDiagnostics, suggestion, type Diagnostic } from "../../compiler/diagnostics.js";
 import { formatText } from "../../compiler/format/text.js";
 import type { MeshIR } from "../../compiler/ir.js";
 import { targets as registry, type Target } from "../index.js";
+import { createIstioTarget } from "../istio/index.js";
+import { createLinkerdTarget } from "../linkerd/index.js";
+import { targetFailure } from "../target.js";
 import { moveDefaultNamespace } from "./namespace.js";
 
 /** The target whose Namespaces, ServiceAccounts, Services and Deployments the mesh targets build on. */
@@ -81,7 +84,9 @@ export function targetsFor(request: Pick<BuildRequest, "target" | "workloads">):
     throw new MeshDeploymentError(`unknown target "${request.target}"; use one of ${names}.${suggestion(request.target, deployable.map((t) => t.name))}`);
   }
   const names = new Set([chosen.name, ...(request.workloads ? [WORKLOADS_TARGET] : [])]);
-  return registry.filter((t) => names.has(t.name));
+  // Through Pulumi the mesh's CA lives in Pulumi state (MeshPki), not in meshc's state folder:
+  // the mesh targets run without the certs target's material.
+  return registry.filter((t) => names.has(t.name)).map((t) => (t.name === "linkerd" ? createLinkerdTarget() : t.name === "istio" ? createIstioTarget() : t));
 }
 
 /** Compiles the mesh and runs the targets; throws a MeshDeploymentError when the mesh has errors. */
@@ -105,7 +110,7 @@ export function buildForDeployment(request: BuildRequest): MeshBuild {
       artifacts.push(...result.artifacts);
       diagnostics.push(...result.diagnostics);
     } catch (error) {
-      diagnostics.push({ ...internalError(error), target: target.name });
+      diagnostics.push(targetFailure(error, target.name, ir));
     }
   }
   if (hasErrors(diagnostics, request.strict)) throw fail();

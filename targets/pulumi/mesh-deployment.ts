@@ -145,7 +145,7 @@ export class MeshDeployment extends pulumi.ComponentResource {
     if (certificates && needsAnything(needs)) {
       this.pki = new MeshPki(
         `${name}-pki`,
-        { mesh: ir.name, certificates: ir.certificates, intermediate: needs.istio, linkerdIssuer: needs.linkerd, workloads: needs.workloads },
+        { mesh: ir.name, trustDomain: ir.trustDomain, certificates: ir.certificates, intermediate: needs.istio, linkerdIssuer: needs.linkerd, workloads: needs.workloads },
         { parent: this },
       );
       plan = withObjects(plan, certificateObjects(ir, needs, this.pki), "pki");

@@ -13,7 +13,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { assertNever, type CertificatesIR, type Identity } from "../../compiler/ir.js";
-import { LINKERD_ISSUER_NAME } from "../conventions.js";
+import { linkerdIssuerName } from "../conventions.js";
 
 const HOUR_MS = 3_600_000;
 
@@ -26,6 +26,8 @@ export interface IssuerPem {
 export interface MeshPkiArgs {
   /** The mesh's name, for certificate subjects. */
   readonly mesh: string;
+  /** The mesh's trust domain: Linkerd's issuer is named after it. */
+  readonly trustDomain: string;
   /** Key algorithm and lifetimes (the mesh's `certificates`). */
   readonly certificates: Pick<CertificatesIR, "keyAlgorithm" | "rootLifetimeMs" | "intermediateLifetimeMs" | "leafLifetimeMs">;
   /** Issue the mesh intermediate (Istio's plug-in CA). Implied by `workloads`. */
@@ -105,9 +107,9 @@ export class MeshPki extends pulumi.ComponentResource {
     );
     this.rootCertPem = root.certPem;
 
-    const intermediate = (id: string, commonName: string, algorithm: KeyAlgorithm): IssuerPem => {
+    const intermediate = (id: string, commonName: string, algorithm: KeyAlgorithm, dnsNames?: string[]): IssuerPem => {
       const keyPem = key(id, algorithm);
-      const csr = new tls.CertRequest(`${name}-${id}-csr`, { privateKeyPem: keyPem, subject: subject(commonName) }, child);
+      const csr = new tls.CertRequest(`${name}-${id}-csr`, { privateKeyPem: keyPem, subject: subject(commonName), ...(dnsNames ? { dnsNames } : {}) }, child);
       const cert = new tls.LocallySignedCert(
         `${name}-${id}`,
         {
@@ -130,7 +132,9 @@ export class MeshPki extends pulumi.ComponentResource {
     const workloads = args.workloads ?? [];
     const meshIntermediate = args.intermediate || workloads.length > 0 ? intermediate("intermediate", `${args.mesh} intermediate CA`, c.keyAlgorithm) : undefined;
     if (meshIntermediate) this.intermediate = meshIntermediate;
-    if (args.linkerdIssuer) this.linkerdIssuer = intermediate("linkerd-issuer", LINKERD_ISSUER_NAME, "ecdsa-p256");
+    // Linkerd's identity controller checks the issuer's DNS SAN, not only its CN.
+    const issuerName = linkerdIssuerName(args.trustDomain);
+    if (args.linkerdIssuer) this.linkerdIssuer = intermediate("linkerd-issuer", issuerName, "ecdsa-p256", [issuerName]);
 
     const leaves = new Map<string, IssuerPem>();
     for (const identity of workloads) {

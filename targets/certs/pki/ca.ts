@@ -8,10 +8,12 @@ import {
   AuthorityKeyIdentifier,
   BasicConstraints,
   Extensions,
+  GeneralName,
   KeyIdentifier,
   KeyUsage,
   KeyUsageFlags,
   Name,
+  SubjectAlternativeName,
   SubjectKeyIdentifier,
   SubjectPublicKeyInfo,
   TBSCertificate,
@@ -20,6 +22,7 @@ import {
   id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
   id_ce_keyUsage,
+  id_ce_subjectAltName,
   id_ce_subjectKeyIdentifier,
 } from "@peculiar/asn1-x509";
 import { certificateParts, truncateToSecond } from "./der.js";
@@ -165,6 +168,11 @@ export interface IntermediateOptions {
   readonly keyAlgorithm?: KeyAlgorithm;
   /** Default one year; never beyond the root's notAfter. */
   readonly lifetimeMs?: number;
+  /**
+   * DNS names for a subjectAltName. Linkerd verifies its issuer with Go's x509 `DNSName` option,
+   * which reads only SANs (never the CN), so its issuer needs `identity.linkerd.<trust domain>` here.
+   */
+  readonly dnsNames?: readonly string[];
   readonly now: Date;
 }
 
@@ -187,6 +195,7 @@ export function createRoot(options: RootOptions): CaCredential {
     ski,
     aki: undefined,
     pathLength: undefined,
+    dnsNames: [],
     expectedIssuerDer: undefined,
   });
   return new CaCredential(encodePem("CERTIFICATE", der), key.privateKeyPem, "root");
@@ -213,6 +222,7 @@ export function createIntermediate(root: CaCredential, options: IntermediateOpti
     ski: keyIdentifier(key.spkiDer),
     aki: root.subjectKeyId,
     pathLength: 0,
+    dnsNames: validDnsNames(options.dnsNames ?? []),
     expectedIssuerDer: root.subjectDer,
   });
   return new CaCredential(encodePem("CERTIFICATE", der), key.privateKeyPem, "intermediate");
@@ -256,6 +266,18 @@ export function validityEnd(notBefore: Date, lifetimeMs: number, cap: Date | und
   return cap !== undefined && end > cap ? cap : end;
 }
 
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+
+/** Lower-case LDH labels of at most 63 characters, at most 253 in all (RFC 1035 §2.3.4). */
+export function isDnsName(name: string): boolean {
+  return DNS_NAME.test(name);
+}
+
+function validDnsNames(names: readonly string[]): readonly string[] {
+  for (const name of names) if (!isDnsName(name)) throw new PkiError(`${JSON.stringify(name)} is not a valid DNS name for a subjectAltName`);
+  return names;
+}
+
 function encodeCaName(dn: DistinguishedName, what: string): Name {
   if (isEmptyName(dn)) throw new PkiError(`${what} subject must not be empty (RFC 5280 §4.1.2.6)`);
   return encodeName(dn);
@@ -272,6 +294,7 @@ interface CaTbs {
   readonly ski: Buffer;
   readonly aki: Buffer | undefined;
   readonly pathLength: number | undefined;
+  readonly dnsNames: readonly string[];
   /** The issuer's subject bytes, which the re-encoded issuer name must reproduce exactly. */
   readonly expectedIssuerDer: Buffer | undefined;
 }
@@ -286,6 +309,10 @@ function signCa(p: CaTbs): Buffer {
   ]);
   if (p.aki) {
     extensions.push(extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(p.aki) })));
+  }
+  if (p.dnsNames.length > 0) {
+    // Not critical: CA subjects are never empty (RFC 5280 §4.2.1.6).
+    extensions.push(extension(id_ce_subjectAltName, false, new SubjectAlternativeName(p.dnsNames.map((dNSName) => new GeneralName({ dNSName })))));
   }
   const tbs = new TBSCertificate({
     version: Version.v3,

@@ -15,6 +15,7 @@ export {
   meshCa,
   DEFAULT_INTERMEDIATE_LIFETIME_MS,
   DEFAULT_ROOT_LIFETIME_MS,
+  isDnsName,
   type CaOptions,
   type IntermediateOptions,
   type MeshCa,
@@ -31,4 +32,14 @@ export {
   type LeafValidity,
 } from "./leaf.js";
 export { validateSpiffeId, workloadSpiffeId } from "./spiffe.js";
-export { loadOrCreateCa, rotateIntermediate, STATE_FILES, type LoadedCa, type RotateOptions, type StateOptions } from "./state.js";
+export {
+  loadOrCreateCa,
+  readCredential,
+  rotateIntermediate,
+  withStateDir,
+  writeAtomic,
+  STATE_FILES,
+  type LoadedCa,
+  type RotateOptions,
+  type StateOptions,
+} from "./state.js";

@@ -79,8 +79,9 @@ export function parseCertificate(input: string | Uint8Array): CertificateInfo {
     .filter((name) => (flags & KeyUsageFlags[name]) !== 0);
 
   return {
-    subject: node.subject,
-    issuer: node.issuer,
+    // Node reports an empty Name as undefined.
+    subject: node.subject ?? "",
+    issuer: node.issuer ?? "",
     serialNumber: node.serialNumber.toUpperCase(),
     notBefore: tbs.validity.notBefore.getTime(),
     notAfter: tbs.validity.notAfter.getTime(),

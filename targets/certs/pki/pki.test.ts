@@ -200,6 +200,18 @@ describe("Linkerd and Istio shapes", () => {
     expect(openssl(["ec", "-check", "-noout", "-in", "issuer.key"], d).stderr).toMatch(/EC Key valid/);
   });
 
+  it("gives an intermediate DNS SANs, which Go's verifier (Linkerd's) matches instead of the CN", () => {
+    const mesh = ca();
+    const name = "identity.linkerd.prod.acme.com";
+    const issuer = createIntermediate(mesh.root, { subject: { commonName: name }, dnsNames: [name], now: NOW });
+    const d = writeFiles(dir(), { "root.pem": mesh.root.certPem, "issuer.crt": issuer.certPem });
+    expect(openssl(["x509", "-noout", "-ext", "subjectAltName", "-in", "issuer.crt"], d).stdout).toBe(`X509v3 Subject Alternative Name: \n    DNS:${name}\n`);
+    expect(parseCertificate(issuer.certPem)).toMatchObject({ dnsNames: [name], subjectAltNameCritical: false, isCA: true, pathLength: 0 });
+    expect(openssl(["verify", ...AT_NOW, "-x509_strict", "-verify_hostname", name, "-CAfile", "root.pem", "issuer.crt"], d).stdout.trim()).toBe("issuer.crt: OK");
+    expect(openssl(["verify", ...AT_NOW, "-verify_hostname", "identity.linkerd.cluster.local", "-CAfile", "root.pem", "issuer.crt"], d).ok).toBe(false);
+    expect(() => createIntermediate(mesh.root, { subject: { commonName: "x" }, dnsNames: ["Not A Name"], now: NOW })).toThrow(PkiError);
+  });
+
   it("provides Istio's cacerts files: cert-chain.pem is intermediate then root", () => {
     const mesh = ca();
     expect(mesh.issuerChainPem).toBe(mesh.intermediate.certPem + mesh.root.certPem);

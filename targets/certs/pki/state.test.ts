@@ -4,7 +4,7 @@ import path from "node:path";
 import util from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { openssl, tempDir, verify, writeFiles } from "./__fixtures__/openssl.js";
-import { PkiError, createCa, issueLeaf, loadOrCreateCa, rotateIntermediate, type CaOptions } from "./index.js";
+import { PkiError, createCa, issueLeaf, loadOrCreateCa, rotateIntermediate, withStateDir, type CaOptions } from "./index.js";
 
 const NOW = new Date("2026-03-01T12:00:00Z");
 const DAY = 86_400_000;
@@ -204,6 +204,18 @@ describe("rotateIntermediate", () => {
 });
 
 describe("state directory lock", () => {
+  it("is re-entrant within a process, and released by the outermost holder", () => {
+    const dir = stateDir();
+    const created = withStateDir(dir, {}, () => {
+      expect(fs.readFileSync(path.join(dir, ".lock"), "utf8")).toBe(String(process.pid));
+      const ca = loadOrCreateCa(dir, { ...OPTIONS, lockTimeoutMs: 300 });
+      expect(fs.existsSync(path.join(dir, ".lock"))).toBe(true);
+      return ca.created.root;
+    });
+    expect(created).toBe(true);
+    expect(fs.existsSync(path.join(dir, ".lock"))).toBe(false);
+  });
+
   it("takes over a lock left by a process that no longer exists", () => {
     const dir = stateDir();
     fs.mkdirSync(dir, { recursive: true });

@@ -115,7 +115,7 @@ export function rotateIntermediate(stateDir: string, options: RotateOptions): Me
   });
 }
 
-type Files = Record<keyof typeof STATE_FILES, string>;
+export type Files = Record<keyof typeof STATE_FILES, string>;
 
 function issueAndWriteIntermediate(
   root: CaCredential,
@@ -133,7 +133,8 @@ function issueAndWriteIntermediate(
   return intermediate;
 }
 
-function readCredential(certFile: string, keyFile: string, what: string): CaCredential {
+/** A CA certificate and its key from two files; `what` names the pair in errors. */
+export function readCredential(certFile: string, keyFile: string, what: string): CaCredential {
   const read = (file: string) => {
     try {
       return fs.readFileSync(file, "utf8");
@@ -167,7 +168,13 @@ function checkStateDir(stateDir: string): void {
   }
 }
 
-function withStateDir<T>(stateDir: string, options: StateOptions, body: (files: Files) => T): T {
+/**
+ * Runs `body` holding the state directory's lock, after checking the directory is a state
+ * directory (creating it 0700 with its `.gitignore` if missing). Re-entrant within a process, so
+ * a caller that keeps more state here (the certs target) can hold the lock around
+ * loadOrCreateCa and its own files.
+ */
+export function withStateDir<T>(stateDir: string, options: StateOptions, body: (files: Files) => T): T {
   checkStateDir(stateDir);
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   // mkdir's mode is filtered by the umask and does nothing for an existing directory.
@@ -220,13 +227,24 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * taken over; a live owner is waited for, up to `timeoutMs`.
  */
 function acquireLock(lockFile: string, timeoutMs: number): () => void {
+  const key = path.resolve(lockFile);
+  const depth = held.get(key);
+  if (depth !== undefined) {
+    held.set(key, depth + 1);
+    return () => void held.set(key, held.get(key)! - 1);
+  }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       const fd = fs.openSync(lockFile, "wx", 0o600);
       fs.writeFileSync(fd, String(process.pid));
       fs.closeSync(fd);
-      return () => fs.rmSync(lockFile, { force: true });
+      held.set(key, 0);
+      // Releases nest inside this one (try/finally), so by now every inner holder has let go.
+      return () => {
+        held.delete(key);
+        fs.rmSync(lockFile, { force: true });
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
@@ -243,6 +261,13 @@ function acquireLock(lockFile: string, timeoutMs: number): () => void {
     Atomics.wait(sleeper, 0, 0, 50);
   }
 }
+
+/**
+ * Locks this process holds, by lock file path, with their nesting depth. In memory rather than by
+ * the pid in the file: a file naming this pid that this process did not create (a recycled pid)
+ * must still be waited for.
+ */
+const held = new Map<string, number>();
 
 /** A lock file with no pid in it this long after creation lost its owner between open and write. */
 const ORPHAN_LOCK_MS = 5_000;

@@ -1,0 +1,80 @@
+import type { SpanRegistry } from "./spans.js";
+
+/** Something the mesh program handed over that is not plain data. */
+export type SnapshotIssue =
+  /** Reading a property (a getter, a Proxy trap) threw. */
+  | { readonly kind: "threw"; readonly path: readonly PropertyKey[]; readonly error: unknown }
+  /** A built-in object (Map, Date, Promise, …) where declarations are plain objects and arrays. */
+  | { readonly kind: "not-plain"; readonly path: readonly PropertyKey[]; readonly what: string }
+  | { readonly kind: "too-long"; readonly path: readonly PropertyKey[]; readonly length: number };
+
+/** Arrays longer than this are refused rather than walked (a `new Array(2 ** 32 - 1)` would not finish). */
+export const MAX_ARRAY_LENGTH = 1_000_000;
+
+/**
+ * Copies what the mesh program declared into plain data, reading every property exactly once.
+ *
+ * The program's values are user code: getters and Proxy traps can throw, or return something
+ * different on each read, so the schema would validate one value and the resolver read another.
+ * After the copy, validation and resolution only ever see plain objects and arrays; whatever could
+ * not be read is an issue the loader reports at the user's line. Copies keep the spans of their
+ * originals, and shared or cyclic structure is kept as is (the schema is not recursive, so a
+ * cycle ends in a schema diagnostic, not a loop).
+ */
+export function snapshot(value: unknown, spans: SpanRegistry): { value: unknown; issues: SnapshotIssue[] } {
+  const copies = new Map<object, unknown>();
+  const issues: SnapshotIssue[] = [];
+  const walk = (v: unknown, path: readonly PropertyKey[]): unknown => {
+    if (typeof v !== "object" || v === null) return v;
+    const seen = copies.get(v);
+    if (seen !== undefined) return seen;
+    let isArray: boolean;
+    let tag: string;
+    let keys: string[] = [];
+    let length = 0;
+    try {
+      isArray = Array.isArray(v);
+      tag = Object.prototype.toString.call(v);
+      if (isArray) length = (v as unknown[]).length;
+      else keys = Object.keys(v);
+    } catch (error) {
+      issues.push({ kind: "threw", path, error });
+      return undefined;
+    }
+    if (!isArray && tag !== "[object Object]") {
+      issues.push({ kind: "not-plain", path, what: tag.slice(8, -1) });
+      return undefined;
+    }
+    if (length > MAX_ARRAY_LENGTH) {
+      issues.push({ kind: "too-long", path, length });
+      return undefined;
+    }
+    const out: unknown = isArray ? [] : {};
+    copies.set(v, out);
+    const info = spans.of(v);
+    if (info) spans.record(out, info);
+    const read = (key: PropertyKey): { ok: true; value: unknown } | { ok: false } => {
+      try {
+        return { ok: true, value: (v as Record<PropertyKey, unknown>)[key as string] };
+      } catch (error) {
+        issues.push({ kind: "threw", path: [...path, key], error });
+        return { ok: false };
+      }
+    };
+    if (isArray) {
+      for (let i = 0; i < length; i++) {
+        const item = read(i);
+        (out as unknown[]).push(item.ok ? walk(item.value, [...path, i]) : undefined);
+      }
+    } else {
+      for (const key of keys) {
+        const item = read(key);
+        if (!item.ok) continue;
+        // defineProperty, so a key named "__proto__" stays a key and does not replace the prototype.
+        Object.defineProperty(out, key, { value: walk(item.value, [...path, key]), enumerable: true, writable: true, configurable: true });
+      }
+    }
+    return out;
+  };
+  return { value: walk(value, []), issues };
+}
