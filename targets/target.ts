@@ -35,3 +35,15 @@ export interface Target {
 export function unsupported(target: string, feature: string, detail: string, span: Span | undefined): Diagnostic {
   return diagnostic("UnsupportedFeature", { target, feature, detail }, span, { target });
 }
+
+/**
+ * What a target's exception means to the user: a certificate authority problem (the PKI throws
+ * `PkiError`s naming the file and the fix) is theirs to act on; anything else is a bug in meshc.
+ */
+export function targetFailure(error: unknown, target: string, ir: MeshIR): Diagnostic {
+  if (error instanceof Error && error.name === "PkiError") {
+    return diagnostic("CertificateState", { detail: error.message }, ir.certificates.span, { target });
+  }
+  const text = error instanceof Error ? `${error.message}${process.env.MESHC_DEBUG ? `\n${error.stack}` : ""}` : String(error);
+  return diagnostic("InternalError", { error: text }, undefined, { target });
+}
