@@ -400,7 +400,7 @@ export function resolveMesh(raw: RawMeshInput, spans: SpanRegistry, meshSpan: Sp
   const identityMap = new Map<string, { identity: Identity; services: string[] }>();
   for (const s of services) {
     const entry = identityMap.get(s.identity.spiffeId) ?? { identity: s.identity, services: [] };
-    entry.services.push(s.id);
+    if (!entry.services.includes(s.id)) entry.services.push(s.id);
     identityMap.set(s.identity.spiffeId, entry);
   }
   const identities: IdentityIR[] = [...identityMap.values()]

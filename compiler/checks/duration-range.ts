@@ -18,7 +18,8 @@ export const durationRange: Check = {
       if (seen.has(key)) return; // one declaration inherited by many calls is reported once
       seen.add(key);
       if (value < 0 || (!allowZero && value === 0) || value > max) {
-        report("DurationOutOfRange", { field, value: value < 0 ? `-${formatDuration(-value)}` : formatDuration(value), range: `${allowZero ? "between 0s" : "between 1ms"} and ${formatDuration(max)}` }, span);
+        const shown = !Number.isFinite(value) ? "beyond any number" : value < 0 ? `-${formatDuration(-value)}` : formatDuration(value);
+        report("DurationOutOfRange", { field, value: shown, range: `${allowZero ? "between 0s" : "between 1ms"} and ${formatDuration(max)}` }, span);
       }
     };
     const retries = (r: RetryIR | undefined) => r && at("retries.perTryTimeout", r.perTryTimeoutMs, r.fieldSpans.perTryTimeout ?? r.span, DAY);
