@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import YAML from "yaml";
 import type { Artifact } from "./artifact.js";
 import { compareIds } from "./ir.js";
+import { stringifyYaml } from "./yaml.js";
 
 export interface ManifestEntry {
   readonly path: string;
@@ -21,7 +21,7 @@ export interface WriteResult {
 /** Serialises an artifact to bytes, the same way on every machine. */
 export function serialize(artifact: Artifact): Buffer {
   if ("yaml" in artifact) {
-    return Buffer.from(YAML.stringify(artifact.yaml, { lineWidth: 0, aliasDuplicateObjects: false }), "utf8");
+    return Buffer.from(stringifyYaml(artifact.yaml), "utf8");
   }
   if ("json" in artifact) return Buffer.from(JSON.stringify(artifact.json, null, 2) + "\n", "utf8");
   return Buffer.from(artifact.text, "utf8");

@@ -51,6 +51,7 @@ export type {
   IngressRoute,
   IngressSpec,
   Policy,
+  CallList,
   PolicyFn,
   PortsOf,
   VersionsOf,

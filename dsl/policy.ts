@@ -316,6 +316,15 @@ export interface IngressSpec {
   readonly routes: readonly IngressRoute[];
 }
 
+/**
+ * A list of calls: any array of {@link CallSpec}. The tuple member is there for speed: against a
+ * tuple type TypeScript checks an array literal element by element, while against a plain array
+ * type alone it first computes the union of all element types with subtype reduction, which is
+ * quadratic in the number of distinct calls and fails with TS2590 ("union type too complex")
+ * past about a thousand of them in one literal.
+ */
+export type CallList = readonly CallSpec[] | readonly [CallSpec, ...CallSpec[]];
+
 /** What a policy function returns: calls, routes and ingress entry points. */
 export interface Policy<S = {}> {
   /**
@@ -323,7 +332,7 @@ export interface Policy<S = {}> {
    * @default []
    * @example [{ from: s.productpage, to: s.details.ports.http, methods: ["GET"] }]
    */
-  readonly calls?: readonly CallSpec[];
+  readonly calls?: CallList;
   /**
    * Routes of a service's ports: matches, weighted splits, faults, mirroring.
    * @default {} (each port goes to all its versions)

@@ -1,0 +1,343 @@
+#!/usr/bin/env node
+// `npm run bench`: meshc against itself at growing N, and against its reference points (bare
+// `tsc --noEmit` on the same mesh, cdk8s-plus synthesising as many Deployments and Services).
+// Every measurement runs in a fresh child process (a cold start, as in CI; peak RSS is that
+// process's own), several times; the tables show medians. Plain JavaScript over the compiled
+// dist/ so that it measures what users run and needs nothing but `npm ci`.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { PROBE_SERVICE, probeFile, teamCount, writeMesh } from "./generate.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, "..", "..");
+
+const HELP = `Usage: npm run bench -- [options]
+
+Options:
+  --sizes <list>     service counts (default 10,100,1000; --large adds 5000)
+  --large            also N = 5,000 (about 10 more minutes with the default runs)
+  --layouts <list>   single, teams (default both)
+  --runs <n>         runs per measurement; medians are reported (default 3)
+  --no-tsc           skip the bare tsc reference
+  --no-cdk8s         skip the cdk8s-plus reference
+  --no-watch         skip the warm re-check (check --watch) measurement
+  --dist <dir>       compiled meshc to measure (default: dist/ of this repository)
+  --work <dir>       where meshes are generated (default: $TMPDIR/meshc-bench)
+  --json <file>      results file (default: test/bench/results/latest.json)
+`;
+
+const { values: opts } = parseArgs({
+  options: {
+    sizes: { type: "string" },
+    large: { type: "boolean" },
+    layouts: { type: "string" },
+    runs: { type: "string" },
+    "no-tsc": { type: "boolean" },
+    "no-cdk8s": { type: "boolean" },
+    "no-watch": { type: "boolean" },
+    dist: { type: "string" },
+    work: { type: "string" },
+    json: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (opts.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+const sizes = (opts.sizes ?? "10,100,1000").split(",").map(Number);
+if (opts.large && !sizes.includes(5000)) sizes.push(5000);
+const layouts = (opts.layouts ?? "single,teams").split(",");
+const runs = Number(opts.runs ?? 3);
+const dist = path.resolve(opts.dist ?? path.join(repo, "dist"));
+const work = path.resolve(opts.work ?? path.join(os.tmpdir(), "meshc-bench"));
+const jsonFile = path.resolve(opts.json ?? path.join(here, "results", "latest.json"));
+for (const n of sizes) if (!Number.isInteger(n) || n < 10) throw new Error(`--sizes: ${n} is not an integer ≥ 10`);
+for (const l of layouts) if (l !== "single" && l !== "teams") throw new Error(`--layouts: unknown layout ${l}`);
+if (!fs.existsSync(path.join(dist, "compiler", "build.js"))) throw new Error(`${dist} holds no compiled meshc; run npm run build first`);
+
+fs.mkdirSync(work, { recursive: true });
+const node = process.execPath;
+const tscBin = path.join(repo, "node_modules", "typescript", "lib", "tsc.js");
+const rssPreload = pathToFileURL(path.join(here, "rss.mjs")).href;
+
+/** Runs a child to completion; returns its wall time (spawn to exit) and the JSON it wrote. */
+function child(args, resultFile, env = {}) {
+  fs.rmSync(resultFile, { force: true });
+  const t0 = performance.now();
+  const r = spawnSync(node, args, { cwd: repo, encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+  const wall = performance.now() - t0;
+  if (!fs.existsSync(resultFile)) {
+    throw new Error(`${args.join(" ")} exited ${r.status} without a result:\n${(r.stderr || r.stdout).slice(0, 4000)}`);
+  }
+  return { wall, stdout: r.stdout, status: r.status, ...JSON.parse(fs.readFileSync(resultFile, "utf8")) };
+}
+
+function median(values) {
+  const v = values.filter((x) => typeof x === "number" && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+/** Medians of every numeric field (nested one level, e.g. `timings`) across runs. */
+function medians(results) {
+  const out = {};
+  for (const key of Object.keys(results[0])) {
+    const first = results[0][key];
+    if (typeof first === "number") out[key] = median(results.map((r) => r[key]));
+    else if (first && typeof first === "object" && !Array.isArray(first)) {
+      out[key] = {};
+      for (const k of new Set(results.flatMap((r) => Object.keys(r[key] ?? {})))) out[key][k] = median(results.map((r) => r[key]?.[k]));
+    } else out[key] = first;
+  }
+  return out;
+}
+
+function progress(text) {
+  process.stderr.write(`${text}\n`);
+}
+
+/** The options meshc type-checks with, as a tsconfig.json for the tsc reference. */
+async function writeTsconfig(dir) {
+  const { meshCompilerOptions, meshcPackageRoot } = await import(pathToFileURL(path.join(dist, "compiler", "load", "typecheck.js")).href);
+  const ts = (await import("typescript")).default;
+  const compilerOptions = {
+    target: "es2022",
+    lib: ["es2023"],
+    module: "nodenext",
+    moduleResolution: "nodenext",
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    resolveJsonModule: true,
+    esModuleInterop: true,
+    allowImportingTsExtensions: false,
+    forceConsistentCasingInFileNames: true,
+    // meshc's own fallback when "meshc" does not resolve from the mesh's folder.
+    paths: { meshc: [path.join(meshcPackageRoot(), "dist", "dsl", "index.d.ts")] },
+  };
+  // Guard against drift: the reference must check with exactly meshc's options.
+  const parsed = ts.convertCompilerOptionsFromJson(compilerOptions, dir).options;
+  const expected = { ...meshCompilerOptions(), paths: compilerOptions.paths };
+  const normalise = (o) => JSON.stringify(Object.fromEntries(Object.entries(o).filter(([k]) => k !== "pathsBasePath" && k !== "configFilePath").map(([k, v]) => [k, k === "lib" ? v.map((l) => l.replace(/^lib\.|\.d\.ts$/g, "")) : v]).sort()));
+  if (normalise(parsed) !== normalise(expected)) throw new Error(`tsc reference options drifted from meshCompilerOptions():\n${normalise(parsed)}\n${normalise(expected)}`);
+  fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["mesh.ts"] }, null, 2));
+}
+
+function measureMeshc(entry, dir) {
+  const resultFile = path.join(dir, "meshc.json");
+  return child([path.join(here, "child-meshc.mjs"), dist, entry, path.join(dir, "out"), resultFile], resultFile);
+}
+
+function measureTsc(dir) {
+  const resultFile = path.join(dir, "tsc.json");
+  const r = child(["--import", rssPreload, tscBin, "-p", path.join(dir, "tsconfig.json"), "--extendedDiagnostics"], resultFile, { MESHC_BENCH_RSS_FILE: resultFile });
+  const field = (name) => {
+    const m = new RegExp(`^${name}:\\s+([\\d.]+)s`, "m").exec(r.stdout);
+    return m ? Number(m[1]) * 1000 : undefined;
+  };
+  // A reference that failed is not a reference: kept in the results, left out of the ratios.
+  if (r.status !== 0) return { failed: r.stdout.split("\n").filter((l) => l.includes("error")).slice(0, 3).join("\n") };
+  return { wall: r.wall, cpu: r.cpu, total: field("Total time"), check: field("Check time"), program: field("Program time"), maxRssKiB: r.maxRssKiB };
+}
+
+function measureCdk8s(n) {
+  const dir = path.join(work, `cdk8s-${n}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const resultFile = path.join(dir, "cdk8s.json");
+  return child([path.join(here, "child-cdk8s.mjs"), String(n), path.join(dir, "out"), resultFile], resultFile);
+}
+
+function measureWatch(entry, dir, options) {
+  const resultFile = path.join(dir, "watch.json");
+  return child([path.join(here, "child-watch.mjs"), dist, entry, probeFile(options), String(Math.max(3, runs)), resultFile], resultFile);
+}
+
+/** Envoy bytes of one proxy (the probe service's files) and the mean over all proxies. */
+function envoyBytes(outputs, services) {
+  const envoy = outputs.filter(([p]) => p.startsWith("envoy/") && !p.endsWith("kustomization.yaml"));
+  if (envoy.length === 0) return {};
+  const probe = envoy.filter(([p]) => p.includes(PROBE_SERVICE)).reduce((s, [, b]) => s + b, 0);
+  return { envoyProbeBytes: probe, envoyMeanBytes: envoy.reduce((s, [, b]) => s + b, 0) / services };
+}
+
+const AFTER_TYPECHECK = (timings) =>
+  Object.entries(timings)
+    .filter(([k]) => k !== "load" && k !== "typecheck")
+    .reduce((s, [, v]) => s + (v ?? 0), 0);
+
+/** Written after every mesh, so that a long run that fails late keeps what it measured. */
+function writeResults() {
+  fs.mkdirSync(path.dirname(jsonFile), { recursive: true });
+  fs.writeFileSync(jsonFile, JSON.stringify(results, null, 2) + "\n");
+}
+
+const results = { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, runs, dist: path.relative(repo, dist) || ".", meshes: [], cdk8s: {} };
+
+for (const n of sizes) {
+  for (const layout of layouts) {
+    const dir = path.join(work, `n${n}-${layout}`);
+    const entry = writeMesh(path.join(dir, "mesh"), { services: n, layout });
+    const meshDir = path.dirname(entry);
+    if (!opts["no-tsc"]) await writeTsconfig(meshDir);
+    const sourceBytes = fs.readdirSync(meshDir, { recursive: true }).filter((f) => String(f).endsWith(".ts")).reduce((s, f) => s + fs.statSync(path.join(meshDir, String(f))).size, 0);
+    const meshc = [];
+    const tsc = [];
+    let failure;
+    for (let i = 0; i < runs; i++) {
+      progress(`N=${n} ${layout}: meshc build, run ${i + 1}/${runs}`);
+      const r = measureMeshc(entry, dir);
+      if (!r.ok) {
+        failure = `${r.errors} errors, e.g. ${r.firstErrors.join("; ")}`;
+        progress(`  failed: ${failure}`);
+        break;
+      }
+      meshc.push(r);
+      if (!opts["no-tsc"]) {
+        progress(`N=${n} ${layout}: tsc --noEmit, run ${i + 1}/${runs}`);
+        tsc.push(measureTsc(meshDir));
+      }
+    }
+    if (failure) {
+      results.meshes.push({ services: n, layout, failed: failure });
+      writeResults();
+      continue;
+    }
+    const m = medians(meshc);
+    const record = {
+      services: n,
+      layout,
+      files: layout === "single" ? 1 : teamCount(n) + 1,
+      sourceBytes,
+      targets: m.targets,
+      meshc: { ...m, outputs: undefined, firstErrors: undefined, afterTypecheck: median(meshc.map((r) => AFTER_TYPECHECK(r.timings))), ...envoyBytes(meshc[0].outputs, m.services) },
+      ...(tsc.length ? { tsc: tsc.some((t) => t.failed) ? { failed: tsc.find((t) => t.failed).failed } : medians(tsc) } : {}),
+    };
+    if (!opts["no-watch"]) {
+      progress(`N=${n} ${layout}: warm re-check after a one-line edit`);
+      record.watch = measureWatch(entry, dir, { services: n, layout });
+    }
+    results.meshes.push(record);
+    writeResults();
+  }
+  if (!opts["no-cdk8s"]) {
+    const c = [];
+    for (let i = 0; i < runs; i++) {
+      progress(`N=${n}: cdk8s-plus synth, run ${i + 1}/${runs}`);
+      c.push(measureCdk8s(n));
+    }
+    results.cdk8s[n] = medians(c);
+    writeResults();
+  }
+}
+
+// ---- report ----
+
+const measured = results.meshes.filter((r) => !r.failed);
+
+const fmtMs = (v) => (v === undefined ? "–" : v >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(1));
+const fmtBytes = (v) => (v === undefined ? "–" : v >= 1e6 ? `${(v / 1e6).toFixed(1)} MB` : v >= 1e4 ? `${(v / 1e3).toFixed(0)} kB` : `${Math.round(v)} B`);
+const fmtMiB = (kib) => (kib === undefined ? "–" : `${Math.round(kib / 1024)} MiB`);
+const pad = (s, w) => String(s).padStart(w);
+
+const cols = measured.map((r) => `${r.services}/${r.layout === "single" ? "1 file" : `${r.files} files`}`);
+const width = Math.max(10, ...cols.map((c) => c.length + 1));
+const lines = [];
+const row = (label, f) => lines.push(label.padEnd(26) + measured.map((r) => pad(f(r), width)).join(""));
+
+lines.push(`meshc bench: Node ${results.node}, ${results.cpus} CPUs (${results.cpuModel}), medians of ${runs} runs, times in ms`);
+lines.push(`targets: ${measured[0]?.targets?.join(", ") || "(none registered)"}`);
+for (const r of results.meshes.filter((m) => m.failed)) lines.push(`N=${r.services} ${r.layout}: meshc build FAILED: ${r.failed}`);
+lines.push("");
+lines.push("N / layout".padEnd(26) + cols.map((c) => pad(c, width)).join(""));
+row("mesh source", (r) => fmtBytes(r.sourceBytes));
+row("module load", (r) => fmtMs(r.meshc.moduleLoad));
+const phases = [...new Set(measured.flatMap((r) => Object.keys(r.meshc.timings)))].filter((k) => k !== "load");
+const order = (k) => ["typecheck", "evaluate", "validate", "resolve", "checks"].indexOf(k) + 1 || (k === "write" ? 99 : 50);
+for (const p of phases.sort((a, b) => order(a) - order(b))) row(`  ${p === "resolve" ? "resolve (IR)" : p}`, (r) => fmtMs(r.meshc.timings[p]));
+row("  after type-check", (r) => fmtMs(r.meshc.afterTypecheck));
+row("build, in process", (r) => fmtMs(r.meshc.total));
+row("build, process wall", (r) => fmtMs(r.meshc.wall));
+row("build, process CPU", (r) => fmtMs(r.meshc.cpu));
+row("peak RSS", (r) => fmtMiB(r.meshc.maxRssKiB));
+row("output files", (r) => r.meshc.files);
+row("output bytes", (r) => fmtBytes(r.meshc.bytes));
+row(`envoy B/proxy (${PROBE_SERVICE})`, (r) => fmtBytes(r.meshc.envoyProbeBytes));
+row("envoy B/proxy (mean)", (r) => fmtBytes(r.meshc.envoyMeanBytes));
+if (measured.some((r) => r.tsc)) {
+  row("tsc --noEmit, wall", (r) => fmtMs(r.tsc?.wall));
+  row("  tsc process CPU", (r) => fmtMs(r.tsc?.cpu));
+  row("  tsc check time", (r) => fmtMs(r.tsc?.check));
+  row("  tsc peak RSS", (r) => fmtMiB(r.tsc?.maxRssKiB));
+}
+if (measured.some((r) => r.watch)) {
+  row("watch: first check", (r) => fmtMs(r.watch?.first));
+  row("watch: re-check, edit", (r) => fmtMs(r.watch?.recheck));
+  row("  of which type-check", (r) => fmtMs(r.watch?.recheckTypecheck));
+}
+if (Object.keys(results.cdk8s).length) {
+  lines.push("");
+  lines.push("cdk8s-plus (N Deployments + Services; node start, module load, construct, synth, write)");
+  for (const [n, c] of Object.entries(results.cdk8s)) {
+    lines.push(`  N=${n}: wall ${fmtMs(c.wall)}, CPU ${fmtMs(c.cpu)} (module load ${fmtMs(c.moduleLoad)}, construct ${fmtMs(c.construct)}, synth ${fmtMs(c.synth)}), peak RSS ${fmtMiB(c.maxRssKiB)}, ${fmtBytes(c.bytes)}`);
+  }
+}
+
+// The issue's targets, as ratios measured side by side in this run.
+const find = (n, layout) => measured.find((r) => r.services === n && r.layout === layout);
+const checks = [];
+const target = (name, value, limit, op, detail) => checks.push({ name, value, limit, met: value === undefined ? undefined : op === "≤" ? value <= limit : value >= limit, op, detail });
+for (const layout of layouts) {
+  const m = find(1000, layout);
+  const c = results.cdk8s[1000];
+  target(`build 1000 (${layout}) / cdk8s-plus 1000`, m && c ? m.meshc.wall / c.wall : undefined, 1.0, "≤", m && c ? `${fmtMs(m.meshc.wall)} / ${fmtMs(c.wall)} ms process wall; CPU ratio ${(m.meshc.cpu / c.cpu).toFixed(2)}` : "needs N=1000 and cdk8s");
+}
+for (const layout of layouts) {
+  const a = find(1000, layout);
+  const b = find(5000, layout);
+  target(`type-check 5000 / 1000 (${layout})`, a && b ? b.meshc.timings.typecheck / a.meshc.timings.typecheck : undefined, 6, "≤", a && b ? `${fmtMs(b.meshc.timings.typecheck)} / ${fmtMs(a.meshc.timings.typecheck)} ms` : "needs N=1000 and 5000 (--large)");
+}
+for (const n of [1000, 5000]) {
+  for (const layout of layouts) {
+    const m = find(n, layout);
+    target(`after type-check / type-check, ${n} (${layout})`, m ? m.meshc.afterTypecheck / m.meshc.timings.typecheck : undefined, 0.5, "≤", m ? `${fmtMs(m.meshc.afterTypecheck)} / ${fmtMs(m.meshc.timings.typecheck)} ms` : `needs N=${n}`);
+  }
+}
+{
+  const m = find(5000, "single") ?? find(5000, "teams");
+  const certs = m?.meshc.timings["target:certs"];
+  target("certificates, leaves/s at 5000", m && certs ? m.meshc.identities / (certs / 1000) : undefined, 5000, "≥", !m ? "needs N=5000 (--large)" : certs === undefined ? "no certs target registered" : `${m.meshc.identities} identities in ${fmtMs(certs)} ms (whole target)`);
+  const small = find(10, "single") ?? find(10, "teams");
+  const big = find(5000, "single") ?? find(5000, "teams");
+  const e0 = small?.meshc.envoyProbeBytes;
+  const e1 = big?.meshc.envoyProbeBytes;
+  target("envoy bytes/proxy 5000 / 10", e0 && e1 ? e1 / e0 : undefined, 1.05, "≤", e0 === undefined ? "no envoy output" : `${e1 ?? "–"} / ${e0} B (${PROBE_SERVICE})`);
+  target("peak RSS at 5000, MiB", big ? Math.max(...measured.filter((r) => r.services === 5000).map((r) => r.meshc.maxRssKiB)) / 1024 : undefined, 1024, "≤", big ? "worse layout" : "needs N=5000 (--large)");
+}
+for (const layout of layouts) {
+  const m = find(1000, layout);
+  target(`watch re-check after an edit, 1000 (${layout}), ms`, m?.watch?.recheck, 300, "≤", m?.watch ? `type-check ${fmtMs(m.watch.recheckTypecheck)} ms of it` : "needs N=1000");
+}
+for (const layout of layouts) {
+  const m = find(1000, layout);
+  if (m?.tsc?.total) lines.push(`(reference) meshc type-check / bare tsc total, 1000 (${layout}): ${(m.meshc.timings.typecheck / m.tsc.total).toFixed(2)}`);
+}
+results.targets = checks;
+lines.push("");
+lines.push("Issue 10 targets (ratios from this run)");
+for (const c of checks) {
+  const verdict = c.met === undefined ? "n/a " : c.met ? "met " : "MISS";
+  const value = c.value === undefined ? "–" : c.value >= 100 ? Math.round(c.value).toLocaleString("en-US") : c.value.toFixed(2);
+  lines.push(`  [${verdict}] ${c.name.padEnd(48)} ${pad(value, 8)} ${c.op} ${c.limit}   ${c.detail}`);
+}
+
+process.stdout.write(lines.join("\n") + "\n");
+writeResults();
+process.stdout.write(`\nResults: ${path.relative(process.cwd(), jsonFile)}\n`);

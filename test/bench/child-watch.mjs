@@ -1,0 +1,51 @@
+// The warm re-check of `meshc check --watch`: one cold check, then a one-line edit (a call's
+// timeout, alternately "2s" and "3s") checked again with the kept state, several times.
+// Measured through the same API the watcher calls, so fs.watch latency and the 50 ms debounce
+// are not included. Usage: node child-watch.mjs <dist> <mesh.ts> <file to edit> <edits> <result.json>
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { PROBE_CALL } from "./generate.mjs";
+
+const [dist, entry, fileRel, edits, resultFile] = process.argv.slice(2);
+const { compileMesh } = await import(pathToFileURL(path.join(dist, "compiler", "compile.js")).href);
+const { createLoadCache } = await import(pathToFileURL(path.join(dist, "compiler", "load", "index.js")).href);
+
+const file = path.join(path.dirname(entry), fileRel);
+const original = fs.readFileSync(file, "utf8");
+if (!original.includes(PROBE_CALL)) throw new Error(`${file} does not hold the probe call`);
+const cache = createLoadCache();
+const run = () => {
+  const t0 = performance.now();
+  const result = compileMesh(entry, { cache });
+  const ms = performance.now() - t0;
+  const errors = result.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0 || !result.ir) throw new Error(`check failed: ${errors.slice(0, 3).map((d) => d.message).join("; ")}`);
+  const probe = result.ir.calls.find((c) => c.from.service?.endsWith("/svc-00005") && c.to.service?.endsWith("/svc-00006") && c.to.port === "http");
+  return { ms, typecheck: result.timings.typecheck, timeoutMs: probe?.timeoutMs };
+};
+const first = run();
+const rechecks = [];
+try {
+  for (let i = 0; i < Number(edits); i++) {
+    const timeout = i % 2 === 0 ? "3s" : "2s";
+    fs.writeFileSync(file, original.replace(PROBE_CALL, PROBE_CALL.replace('timeout: "2s"', `timeout: "${timeout}"`)));
+    const r = run();
+    // A stale cache would be fast and wrong: the edit must show in the IR.
+    if (r.timeoutMs !== (timeout === "3s" ? 3000 : 2000)) throw new Error(`the re-check did not see the edit (timeout ${r.timeoutMs} ms)`);
+    rechecks.push(r);
+  }
+} finally {
+  fs.writeFileSync(file, original);
+}
+const median = (v) => v.sort((a, b) => a - b)[v.length >> 1];
+fs.writeFileSync(
+  resultFile,
+  JSON.stringify({
+    first: first.ms,
+    recheck: median(rechecks.map((r) => r.ms)),
+    recheckTypecheck: median(rechecks.map((r) => r.typecheck)),
+    rechecks: rechecks.map((r) => Math.round(r.ms)),
+    maxRssKiB: process.resourceUsage().maxRSS,
+  }),
+);
