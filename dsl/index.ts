@@ -12,6 +12,7 @@ export type {
   Protocol,
   VersionSpec,
   WorkloadSpec,
+  Quantities,
   EnvValue,
   ExternalSpec,
   ExternalPortSpec,

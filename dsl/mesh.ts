@@ -110,8 +110,17 @@ const meshBrand = Symbol.for("meshc.mesh");
 
 /** A mesh, as returned by {@link defineMesh}. `export default` it from `mesh.ts`. */
 export interface Mesh<S extends ServicesMap = ServicesMap, X extends ExternalMap = ExternalMap> {
+  /** Marks a value made by `defineMesh`. @example true */
   readonly [meshBrand]: true;
+  /**
+   * The first argument of `defineMesh`.
+   * @example { name: "bookinfo", services: { … } }
+   */
   readonly spec: MeshSpec<S, X>;
+  /**
+   * The policy functions, in order.
+   * @example [(s) => ({ calls: [...] })]
+   */
   readonly policies: readonly PolicyFn<S, X>[];
 }
 

@@ -21,36 +21,71 @@ export type GrpcMethod = `${string}/${string}`;
 
 /** A reference to a service, handed to policy functions as `s.<name>`. */
 export interface ServiceHandle {
+  /**
+   * What the handle refers to.
+   * @example "service"
+   */
   readonly kind: "service";
-  /** The key the service is declared under. */
+  /**
+   * The key the service is declared under.
+   * @example "reviews"
+   */
   readonly name: string;
 }
 
 /** A reference to one port of a service or external host: `s.<name>.ports.<port>`. */
 export interface PortHandle {
+  /**
+   * What the handle refers to.
+   * @example "port"
+   */
   readonly kind: "port";
-  /** The key the service (or external host) is declared under. */
+  /**
+   * The key the service (or external host) is declared under.
+   * @example "reviews"
+   */
   readonly service: string;
-  /** The port's key. */
+  /**
+   * The port's key.
+   * @example "http"
+   */
   readonly port: string;
 }
 
 /** Any authenticated workload of the mesh; for `from` in a call. Use sparingly: it is a wildcard. */
 export interface AnyServiceHandle {
+  /**
+   * What the handle refers to.
+   * @example "any"
+   */
   readonly kind: "any";
 }
 
 /** The handle of a declared service: its name and typed ports. */
 export interface ServiceHandleOf<P extends string> extends ServiceHandle {
-  /** The service's ports, by name. */
+  /**
+   * The service's ports, by name.
+   * @example s.reviews.ports.http
+   */
   readonly ports: { readonly [K in P]: PortHandle };
 }
 
 /** The handle of a declared external host. */
 export interface ExternalHandleOf<P extends string> {
+  /**
+   * What the handle refers to.
+   * @example "external"
+   */
   readonly kind: "external";
+  /**
+   * The key the host is declared under.
+   * @example "stripe"
+   */
   readonly name: string;
-  /** The host's ports, by name. */
+  /**
+   * The host's ports, by name.
+   * @example s.stripe.ports.https
+   */
   readonly ports: { readonly [K in P]: PortHandle };
 }
 
@@ -294,7 +329,13 @@ export interface IngressSpec {
    * @default plaintext HTTP
    * @example { secretName: "shop-example-com-tls" }
    */
-  readonly tls?: { readonly secretName: string };
+  readonly tls?: {
+    /**
+     * The Secret (type kubernetes.io/tls) holding the certificate and key.
+     * @example "shop-example-com-tls"
+     */
+    readonly secretName: string;
+  };
   /**
    * The gateway workload: where it runs, its identity, its pod labels and the container port it
    * listens on. meshc configures and authorizes the gateway; deploying it is the mesh's job
@@ -304,9 +345,29 @@ export interface IngressSpec {
    * @example { namespace: "istio-ingress", serviceAccount: "istio-ingressgateway", labels: { istio: "ingressgateway" }, targetPort: 8080 }
    */
   readonly gateway?: {
+    /**
+     * Where the gateway runs.
+     * @default the mesh's namespace
+     * @example "istio-ingress"
+     */
     readonly namespace?: string;
+    /**
+     * The gateway's identity.
+     * @default "<ingress name>-gateway"
+     * @example "istio-ingressgateway"
+     */
     readonly serviceAccount?: string;
+    /**
+     * The gateway pods' labels (its selector).
+     * @default { app: "<ingress name>-gateway" }
+     * @example { istio: "ingressgateway" }
+     */
     readonly labels?: { readonly [name: string]: string };
+    /**
+     * The container port the gateway listens on behind `port`.
+     * @default the same as `port`
+     * @example 8080
+     */
     readonly targetPort?: number;
   };
   /**

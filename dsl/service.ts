@@ -37,6 +37,7 @@ export type EnvValue = string;
 export interface WorkloadSpec {
   /**
    * Container image.
+   * @default none: a workload without an image gets no Deployment (reported)
    * @example "docker.io/istio/examples-bookinfo-details-v1:1.20.2"
    */
   readonly image?: string;
@@ -70,9 +71,35 @@ export interface WorkloadSpec {
    * @example { requests: { cpu: "100m", memory: "64Mi" }, limits: { memory: "128Mi" } }
    */
   readonly resources?: {
-    readonly requests?: { readonly cpu?: string; readonly memory?: string };
-    readonly limits?: { readonly cpu?: string; readonly memory?: string };
+    /**
+     * What the scheduler reserves.
+     * @default none
+     * @example { cpu: "100m", memory: "64Mi" }
+     */
+    readonly requests?: Quantities;
+    /**
+     * The most the container may use.
+     * @default none
+     * @example { memory: "128Mi" }
+     */
+    readonly limits?: Quantities;
   };
+}
+
+/** CPU and memory, in Kubernetes quantities. */
+export interface Quantities {
+  /**
+   * CPU, in cores or millicores.
+   * @default none
+   * @example "250m"
+   */
+  readonly cpu?: string;
+  /**
+   * Memory, in bytes with a binary suffix.
+   * @default none
+   * @example "128Mi"
+   */
+  readonly memory?: string;
 }
 
 /** A version (subset) of a service: its own pods, selected by labels. */

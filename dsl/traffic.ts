@@ -159,7 +159,13 @@ export type LoadBalancer =
        * Consistent hashing on a request header (session affinity).
        * @example { header: "x-user-id" }
        */
-      readonly consistentHash: { readonly header: string };
+      readonly consistentHash: {
+        /**
+         * The request header whose value picks the endpoint.
+         * @example "x-user-id"
+         */
+        readonly header: string;
+      };
     };
 
 /** A local rate limit on a service's inbound traffic, enforced by each replica's proxy. */
@@ -190,15 +196,48 @@ export interface Fault {
    * @default no delay
    * @example { fixed: "5s", percent: 10 }
    */
-  readonly delay?: { readonly fixed: Duration; readonly percent: number };
+  readonly delay?: {
+    /**
+     * How long requests are held.
+     * @example "5s"
+     */
+    readonly fixed: Duration;
+    /**
+     * Percentage of requests delayed.
+     * @example 10
+     */
+    readonly percent: number;
+  };
   /**
    * Fail a percentage of requests with an HTTP status (or a gRPC status on gRPC ports).
    * @default no abort
    * @example { httpStatus: 503, percent: 5 }
    */
   readonly abort?:
-    | { readonly httpStatus: number; readonly percent: number }
-    | { readonly grpcStatus: GrpcStatus; readonly percent: number };
+    | {
+        /**
+         * The HTTP status returned.
+         * @example 503
+         */
+        readonly httpStatus: number;
+        /**
+         * Percentage of requests failed.
+         * @example 5
+         */
+        readonly percent: number;
+      }
+    | {
+        /**
+         * The gRPC status returned.
+         * @example "UNAVAILABLE"
+         */
+        readonly grpcStatus: GrpcStatus;
+        /**
+         * Percentage of requests failed.
+         * @example 5
+         */
+        readonly percent: number;
+      };
 }
 
 /** gRPC status names accepted for gRPC fault injection. */
