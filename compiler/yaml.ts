@@ -77,7 +77,7 @@ function mapping(obj: Record<string, unknown>, indent: string, style: YamlStyle)
     const value = obj[key];
     if (value === undefined) continue;
     if (typeof value === "function" || typeof value === "symbol") throw new Unsupported();
-    const k = style.quoteStrings && !style.quoteStrings.plainKeys.test(key) ? doubleQuoted(key, inner, true) : string(key, inner, true);
+    const k = style.quoteStrings && !style.quoteStrings.plainKeys.test(key) ? quotedString(key, inner, true) : string(key, inner, true);
     if (k.length > 1024) throw new Unsupported();
     let line: string;
     if (Array.isArray(value) || isPlainObject(value)) {
@@ -113,7 +113,7 @@ function scalar(value: unknown, indent: string, style: YamlStyle): string {
   if (value === null) return "null";
   switch (typeof value) {
     case "string":
-      return style.quoteStrings ? doubleQuoted(value, indent, false) : string(value, indent, false);
+      return style.quoteStrings ? quotedString(value, indent, false) : string(value, indent, false);
     case "boolean":
       return value ? "true" : "false";
     case "number":
@@ -129,7 +129,42 @@ function scalar(value: unknown, indent: string, style: YamlStyle): string {
 
 const containsDocumentMarker = (str: string) => /^(%|---|\.\.\.)/m.test(str);
 
+/**
+ * Single-line strings print the same at any indentation (but for document markers, see
+ * `string`), and manifests repeat the same keys and names thousands of times: their rendering is
+ * kept, by whether they are keys. Bounded, so a long watch session does not grow it forever.
+ */
+const rendered: [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
+const RENDERED_MAX = 200_000;
+
 function string(value: string, indent: string, implicitKey: boolean): string {
+  const cache = rendered[implicitKey ? 1 : 0];
+  const hit = cache.get(value);
+  if (hit !== undefined) return hit;
+  const out = render(value, indent, implicitKey);
+  if (!value.includes("\n") && !containsDocumentMarker(value)) {
+    if (cache.size >= RENDERED_MAX) cache.clear();
+    cache.set(value, out);
+  }
+  return out;
+}
+
+const renderedQuoted: [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
+
+/** {@link doubleQuoted}, kept like {@link string}'s results. */
+function quotedString(value: string, indent: string, implicitKey: boolean): string {
+  const cache = renderedQuoted[implicitKey ? 1 : 0];
+  const hit = cache.get(value);
+  if (hit !== undefined) return hit;
+  const out = doubleQuoted(value, indent, implicitKey);
+  if (!value.includes("\n") && !containsDocumentMarker(value)) {
+    if (cache.size >= RENDERED_MAX) cache.clear();
+    cache.set(value, out);
+  }
+  return out;
+}
+
+function render(value: string, indent: string, implicitKey: boolean): string {
   // Control characters and unpaired surrogates are only representable double-quoted.
   if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(value)) return doubleQuoted(value, indent, implicitKey);
   if (implicitKey && value.includes("\n")) return quoted(value, indent, implicitKey);

@@ -1,6 +1,6 @@
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { callCycle } from "./call-cycle.js";
-import { expectDiagnostics } from "./harness.js";
+import { diagnose, expectDiagnostics } from "./harness.js";
 
 describe("CallCycle", () => {
   it("reports each cycle once, as an info, with every call on it", () => {
@@ -44,5 +44,23 @@ describe("CallCycle", () => {
       `,
       [],
     );
+  });
+
+  it("finds a cycle through 20,000 services without overflowing the stack", () => {
+    const seen = diagnose(
+      callCycle,
+      `
+      import { defineMesh } from "meshc";
+      const N = 20000;
+      const services: Record<string, { ports: { http: { port: number } } }> = {};
+      for (let i = 0; i < N; i++) services["s" + i] = { ports: { http: { port: 80 } } };
+      export default defineMesh({ name: "m", services }, (s: any) => ({
+        calls: Array.from({ length: N }, (_, i) => ({ from: s["s" + i], to: s["s" + ((i + 1) % N)].ports.http })),
+      }));
+      `,
+    );
+    expect(seen.map((d) => [d.code, d.line, d.related?.length])).toEqual([["MESH122", 6, 19999]]);
+    expect(seen[0]!.message.startsWith('Calls form a cycle: "s0" → "s1" → "s2" → ')).toBe(true);
+    expect(seen[0]!.message.endsWith(' → "s19998" → "s19999" → "s0".')).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
-import { describe, it } from "vitest";
-import { expectDiagnostics } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { diagnose, expectDiagnostics } from "./harness.js";
 import { retryAmplification } from "./retry-amplification.js";
 
 describe("RetryAmplification", () => {
@@ -82,5 +82,31 @@ describe("RetryAmplification", () => {
       `,
       [],
     );
+  });
+
+  it("walks a call chain 20,000 services deep without overflowing the stack", () => {
+    // s0 → s1 → … → s19999; hops 15000 and 18000 try 4 times each: 16 requests reach s18001.
+    // (A recursive walk overflowed from about 8,000 services deep.)
+    const seen = diagnose(
+      retryAmplification,
+      `
+      import { defineMesh } from "meshc";
+      const N = 20000;
+      const services: Record<string, { ports: { http: { port: number } } }> = {};
+      for (let i = 0; i < N; i++) services["s" + i] = { ports: { http: { port: 80 } } };
+      export default defineMesh({ name: "m", services }, (s: any) => ({
+        calls: Array.from({ length: N - 1 }, (_, i) => ({
+          from: s["s" + i],
+          to: s["s" + (i + 1)].ports.http,
+          ...(i === 15000 || i === 18000 ? { retries: { attempts: 3 } } : {}),
+        })),
+      }));
+      `,
+    );
+    expect(seen.map((d) => [d.code, d.line, d.related])).toEqual([["MESH112", 9, [9]]]);
+    const message = seen[0]!.message;
+    expect(message.startsWith("The call chain s0 → s1 → s2 → ")).toBe(true);
+    expect(message.endsWith(' → s17999 → s18000 → s18001 can send 16 requests to "s18001" for one request (4 × 4 tries), more than 10.')).toBe(true);
+    expect(message.split(" → ")).toHaveLength(18002);
   });
 });

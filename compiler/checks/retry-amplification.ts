@@ -12,12 +12,29 @@ import { adjacency, maxTries, nodeLabel, requestEdges, type NodeId, type Request
 /** More requests than this to one service for one incoming request is reported. */
 export const RETRY_AMPLIFICATION_THRESHOLD = 10;
 
-/** Bounds the walk on pathological meshes (simple paths can be exponential in number). */
-const MAX_STEPS = 200_000;
+/** One hop of a chain, linked to the hops before it: chains share their prefixes. */
+interface Hop {
+  readonly edge: RequestEdge;
+  readonly prev: Hop | undefined;
+}
 
 interface Crossing {
-  readonly chain: readonly RequestEdge[];
+  readonly chain: Hop;
   readonly requests: number;
+}
+
+/** A node being walked, the request count it is reached with, and the next edge to follow. */
+interface Frame {
+  readonly node: NodeId;
+  readonly requests: number;
+  readonly chain: Hop | undefined;
+  next: number;
+}
+
+function hops(chain: Hop): RequestEdge[] {
+  const out: RequestEdge[] = [];
+  for (let h: Hop | undefined = chain; h; h = h.prev) out.push(h.edge);
+  return out.reverse();
 }
 
 export const retryAmplification: Check = {
@@ -25,6 +42,7 @@ export const retryAmplification: Check = {
   run(ctx, report) {
     const edges = requestEdges(ctx);
     const out = adjacency(edges);
+    const tries = new Map(edges.map((e) => [e, maxTries(e).tries]));
     const called = new Set(edges.map((e) => e.to));
     const nodes: NodeId[] = [
       ...ctx.ir.ingresses.map((i) => `ingress:${i.name}` as const),
@@ -32,44 +50,64 @@ export const retryAmplification: Check = {
     ];
     const crossings = new Map<RequestEdge, Crossing>();
     const visited = new Set<NodeId>();
-    let steps = 0;
-
-    const walk = (node: NodeId, onPath: Set<NodeId>, chain: RequestEdge[], requests: number) => {
+    // A walk depends only on the node and the request count it arrives with (tries are whole
+    // numbers, so a node has at most THRESHOLD counts): each pair is walked once, which keeps the
+    // check linear in the mesh. The first walk to reach a pair is the first chain in depth-first
+    // order, the one the check names. On a graph without cycles this is every chain; through a
+    // cycle, a pair reached again by another route is not walked again (the alternative, every
+    // simple path, is exponential).
+    const walked = new Map<NodeId, Set<number>>();
+    const enter = (node: NodeId, requests: number): boolean => {
       visited.add(node);
-      for (const edge of out.get(node) ?? []) {
-        if (onPath.has(edge.to) || ++steps > MAX_STEPS) continue;
-        const next = requests * maxTries(edge).tries;
+      let counts = walked.get(node);
+      if (!counts) walked.set(node, (counts = new Set()));
+      if (counts.has(requests)) return false;
+      counts.add(requests);
+      return true;
+    };
+
+    // Depth-first with an explicit stack: call chains can be thousands of services deep.
+    const start = (root: NodeId) => {
+      if (!enter(root, 1)) return;
+      const onPath = new Set<NodeId>([root]);
+      const stack: Frame[] = [{ node: root, requests: 1, chain: undefined, next: 0 }];
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1]!;
+        const edge = out.get(top.node)?.[top.next++];
+        if (!edge) {
+          stack.pop();
+          onPath.delete(top.node);
+          continue;
+        }
+        if (onPath.has(edge.to)) continue;
+        const next = top.requests * tries.get(edge)!;
         if (next > RETRY_AMPLIFICATION_THRESHOLD) {
           // Only a hop that retries can push a chain over; the chain is reported there.
-          if (requests <= RETRY_AMPLIFICATION_THRESHOLD) {
-            const best = crossings.get(edge);
-            if (!best || next > best.requests) crossings.set(edge, { chain: [...chain, edge], requests: next });
-          }
+          const best = crossings.get(edge);
+          if (!best || next > best.requests) crossings.set(edge, { chain: { edge, prev: top.chain }, requests: next });
           visited.add(edge.to);
           continue;
         }
+        if (!enter(edge.to, next)) continue;
         onPath.add(edge.to);
-        chain.push(edge);
-        walk(edge.to, onPath, chain, next);
-        chain.pop();
-        onPath.delete(edge.to);
+        stack.push({ node: edge.to, requests: next, chain: { edge, prev: top.chain }, next: 0 });
       }
     };
-    const start = (node: NodeId) => walk(node, new Set([node]), [], 1);
     for (const node of nodes) if (!called.has(node)) start(node);
     for (const node of nodes) if (!visited.has(node)) start(node);
 
     for (const edge of edges) {
       const crossing = crossings.get(edge);
       if (!crossing) continue;
-      const hops = crossing.chain.map((e) => ({ edge: e, ...maxTries(e) }));
-      const chain = [nodeLabel(ctx, crossing.chain[0]!.from), ...crossing.chain.map((e) => nodeLabel(ctx, e.to))].join(" → ");
-      const factors = hops.filter((h) => h.tries > 1).map((h) => String(h.tries));
-      const related: RelatedInfo[] = hops
+      const path = hops(crossing.chain);
+      const steps = path.map((e) => ({ edge: e, ...maxTries(e) }));
+      const chain = [nodeLabel(ctx, path[0]!.from), ...path.map((e) => nodeLabel(ctx, e.to))].join(" → ");
+      const factors = steps.filter((h) => h.tries > 1).map((h) => String(h.tries));
+      const related: RelatedInfo[] = steps
         .slice(0, -1)
         .filter((h) => h.retries)
         .map((h) => ({ message: `${nodeLabel(ctx, h.edge.from)} tries ${nodeLabel(ctx, h.edge.to)} up to ${h.tries} times here.`, span: h.retries!.span }));
-      const last = hops[hops.length - 1]!;
+      const last = steps[steps.length - 1]!;
       report(
         "RetryAmplification",
         { chain, leaf: nodeLabel(ctx, edge.to), requests: crossing.requests, factors: factors.join(" × "), threshold: RETRY_AMPLIFICATION_THRESHOLD },

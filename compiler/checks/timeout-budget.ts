@@ -11,7 +11,7 @@
 // downstream call to the longest.
 import type { RelatedInfo } from "../diagnostics.js";
 import type { Check } from "./check.js";
-import { duration, maxTries, nodeLabel, requestEdges, type RequestEdge } from "./support/edges.js";
+import { adjacency, duration, maxTries, nodeLabel, requestEdges, type NodeId, type RequestEdge } from "./support/edges.js";
 
 /** The longest a request on the edge may take, if bounded. */
 function longest(edge: RequestEdge): number | undefined {
@@ -36,7 +36,8 @@ export const timeoutBudget: Check = {
   name: "TimeoutBudget",
   run(ctx, report) {
     const edges = requestEdges(ctx);
-    const outgoing = (node: string) => edges.filter((e) => e.from === node && e.source.kind === "call");
+    const calls = adjacency(edges.filter((e) => e.source.kind === "call"));
+    const outgoing = (node: NodeId) => calls.get(node) ?? [];
     for (const edge of edges) {
       if (!edge.to.startsWith("service:")) continue;
       const timeout = shortest(edge);

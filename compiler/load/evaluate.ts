@@ -16,9 +16,16 @@ const SPAN_HOOK = "__meshc_span";
 
 interface CompiledModule {
   readonly code: string;
-  readonly map: TraceMap;
   readonly table: readonly LiteralSpans[];
+  /**
+   * Where a position of `code` (1-based line, 0-based column) was written in the TypeScript
+   * source. Only an error needs it, so the source map behind it is made on first use.
+   */
+  readonly original: (line: number, column: number) => { readonly line: number; readonly column: number } | undefined;
 }
+
+/** The parsed user files of the type-check, so evaluation does not parse them again. */
+export type ParsedFiles = (file: string) => ts.SourceFile | undefined;
 
 /** A failure while running the mesh program, located in the user's source where possible. */
 export class EvaluationError extends Error {
@@ -44,6 +51,7 @@ export function evaluateMesh(
   sources: MeshSources,
   registry: SpanRegistry,
   transpiled?: TranspileCache,
+  parsed?: ParsedFiles,
 ): { exports: Record<string, unknown>; locate: (error: unknown) => Span | undefined } {
   const compiled = new Map<string, CompiledModule>();
   const cache = new Map<string, { exports: Record<string, unknown> }>();
@@ -53,7 +61,7 @@ export function evaluateMesh(
     if (cached) return cached.exports;
     const mod = { exports: {} as Record<string, unknown> };
     cache.set(file, mod);
-    const unit = compileCached(file, sources, transpiled);
+    const unit = compileCached(file, sources, transpiled, parsed);
     compiled.set(file, unit);
     const fn = vm.compileFunction(unit.code, ["exports", "require", "module", "__filename", "__dirname", SPAN_HOOK], {
       filename: file,
@@ -105,10 +113,10 @@ export function locate(error: unknown, compiled: ReadonlyMap<string, CompiledMod
     if (!m) continue;
     const unit = compiled.get(m[1]!);
     if (!unit) continue;
-    const pos = originalPositionFor(unit.map, { line: Number(m[2]), column: Number(m[3]) - 1 });
-    if (pos.line === null) continue;
+    const pos = unit.original(Number(m[2]), Number(m[3]) - 1);
+    if (!pos) continue;
     const lineNo = pos.line;
-    const col = (pos.column ?? 0) + 1;
+    const col = pos.column + 1;
     return { file: sources.relative(m[1]!), line: lineNo, column: col, endLine: lineNo, endColumn: col };
   }
   return undefined;
@@ -117,38 +125,204 @@ export function locate(error: unknown, compiled: ReadonlyMap<string, CompiledMod
 /** Instrumented modules by file, for watch mode: an unchanged file is not transpiled again. */
 export type TranspileCache = Map<string, { readonly root: string; readonly text: string; readonly unit: CompiledModule }>;
 
-function compileCached(file: string, sources: MeshSources, cache: TranspileCache | undefined): CompiledModule {
+function compileCached(file: string, sources: MeshSources, cache: TranspileCache | undefined, parsed: ParsedFiles | undefined): CompiledModule {
   const text = fs.readFileSync(file, "utf8");
-  if (!cache) return compile(file, text, sources);
+  if (!cache) return compile(file, text, sources, parsed);
   const hit = cache.get(file);
   // Spans in the table are relative to the mesh's root, so a hit must share it.
   if (hit && hit.text === text && hit.root === sources.root) return hit.unit;
-  const unit = compile(file, text, sources);
+  const unit = compile(file, text, sources, parsed);
   cache.set(file, { root: sources.root, text, unit });
   return unit;
 }
 
-function compile(file: string, text: string, sources: MeshSources): CompiledModule {
+function transpileOptions(sourceMap: boolean): ts.CompilerOptions {
+  return {
+    ...meshCompilerOptions(),
+    module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    noEmit: false,
+    sourceMap,
+    inlineSources: false,
+    verbatimModuleSyntax: false,
+    isolatedModules: true,
+  };
+}
+
+/**
+ * Instruments a file by inserting the span hook's calls into its TypeScript text, then transpiles
+ * that text as is. This costs a third of transforming the syntax tree (TypeScript's printer then
+ * copies unchanged text instead of printing synthesized nodes), and reuses the type-check's parse.
+ * JSX files, and any text the insertions would not leave valid, take the transformer route.
+ */
+function compile(file: string, text: string, sources: MeshSources, parsed: ParsedFiles | undefined): CompiledModule {
+  if (/\.[cm]?[jt]sx$/.test(file)) return compileWithTransformer(file, text, sources);
+  const reused = parsed?.(file);
+  // Parent pointers: `isPattern` and the `new` check read them.
+  const sf = reused && reused.text === text ? reused : ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  const { code: instrumented, table, inserts } = instrumentText(sf, sources);
+  const out = ts.transpileModule(instrumented, { fileName: file, compilerOptions: transpileOptions(false), reportDiagnostics: true });
+  // Syntax errors are reported from the untouched text, where their positions are the user's.
+  if ((out.diagnostics ?? []).some((d) => d.category === ts.DiagnosticCategory.Error && d.file)) return compileWithTransformer(file, text, sources);
+  let map: TraceMap | undefined;
+  const original = (line: number, column: number) => {
+    // The same input and options but a source map: the same code, with its map.
+    map ??= new TraceMap(ts.transpileModule(instrumented, { fileName: file, compilerOptions: transpileOptions(true) }).sourceMapText!);
+    const pos = originalPositionFor(map, { line, column });
+    if (pos.line === null) return undefined;
+    const at = inserts.original(positionOf(instrumented, inserts.lineStarts, pos.line - 1, pos.column ?? 0));
+    const lc = ts.getLineAndCharacterOfPosition(sf, at);
+    return { line: lc.line + 1, column: lc.character };
+  };
+  return { code: out.outputText, table, original };
+}
+
+/** Offset of a 0-based line and column in a text whose line starts are `lineStarts`. */
+function positionOf(text: string, lineStarts: readonly number[], line: number, column: number): number {
+  const start = lineStarts[Math.min(line, lineStarts.length - 1)] ?? 0;
+  return Math.min(start + column, text.length);
+}
+
+/** What {@link instrumentText} inserted, to map positions of its text back to the original's. */
+interface Inserts {
+  readonly lineStarts: readonly number[];
+  /** The original offset of an offset in the instrumented text (an inserted call maps to where it was inserted). */
+  original(offset: number): number;
+}
+
+const HOOK_OPEN = `${SPAN_HOOK}(`;
+
+/**
+ * `text` with every object and array literal and every function expression `x` written as
+ * `__meshc_span(x, <index>)`, and the spans of each in `table[index]`. No line breaks are inserted.
+ */
+function instrumentText(sf: ts.SourceFile, sources: MeshSources): { code: string; table: LiteralSpans[]; inserts: Inserts } {
+  const text = sf.text;
+  const file = sources.relative(sf.fileName);
+  const spanOf = (node: ts.Node): Span => {
+    const a = sf.getLineAndCharacterOfPosition(node.getStart(sf));
+    const b = sf.getLineAndCharacterOfPosition(node.getEnd());
+    return { file, line: a.line + 1, column: a.character + 1, endLine: b.line + 1, endColumn: b.character + 1 };
+  };
+  const table: LiteralSpans[] = [];
+  // Insertions in text order: an outer literal opens before and closes after those inside it.
+  const at: number[] = [];
+  const texts: string[] = [];
+  const ancestors: ts.Node[] = [];
+  const parentOf = (depth: number): ts.Node | undefined => ancestors[depth - 1];
+  const visit = (node: ts.Node): void => {
+    const depth = ancestors.length;
+    let spans: LiteralSpans | undefined;
+    if (ts.isObjectLiteralExpression(node) && !isPatternAt(node, ancestors, depth)) {
+      // No prototype: a key named "constructor" or "__proto__" must not find Object.prototype's.
+      const keys: Record<string, Span> = Object.create(null);
+      for (const p of node.properties) {
+        const name = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) || ts.isNumericLiteral(p.name)) ? p.name.text : undefined;
+        if (name !== undefined) keys[name] = spanOf(p);
+      }
+      spans = { span: spanOf(node), keys };
+    } else if (ts.isArrayLiteralExpression(node) && !isPatternAt(node, ancestors, depth)) {
+      spans = { span: spanOf(node), items: node.elements.map(spanOf) };
+    } else if (ts.isArrowFunction(node) || ts.isFunctionExpression(node)) {
+      spans = { span: spanOf(node) };
+    }
+    let close: string | undefined;
+    if (spans) {
+      const index = table.push(spans) - 1;
+      const start = node.getStart(sf);
+      const parent = parentOf(depth);
+      // `new function () {}` must stay a construction of the function, not of the hook's result.
+      const callee = parent !== undefined && ts.isNewExpression(parent) && parent.expression === node;
+      // `return{…}`, `yield[…]`: the hook's name must not run into the word before it.
+      const glue = start > 0 && /[\w$\\\u0080-\uffff]/.test(text[start - 1]!) ? " " : "";
+      at.push(start);
+      texts.push(`${glue}${callee ? "(" : ""}${HOOK_OPEN}`);
+      close = `, ${index})${callee ? ")" : ""}`;
+    }
+    ancestors.push(node);
+    ts.forEachChild(node, visit);
+    ancestors.pop();
+    if (close !== undefined) {
+      at.push(node.getEnd());
+      texts.push(close);
+    }
+  };
+  ts.forEachChild(sf, visit);
+
+  // Children are visited in text order, so `at` is already sorted; a stable sort guards that.
+  const order = at.map((_, i) => i);
+  for (let i = 1; i < at.length; i++) {
+    if (at[i]! < at[i - 1]!) {
+      order.sort((x, y) => at[x]! - at[y]!);
+      break;
+    }
+  }
+  const parts: string[] = [];
+  const starts: number[] = []; // where each insertion begins in the instrumented text
+  const ends: number[] = [];
+  const shifts: number[] = []; // characters inserted up to and including each insertion
+  let last = 0;
+  let shift = 0;
+  for (const i of order) {
+    const pos = at[i]!;
+    const inserted = texts[i]!;
+    parts.push(text.slice(last, pos));
+    starts.push(pos + shift);
+    parts.push(inserted);
+    shift += inserted.length;
+    ends.push(pos + shift);
+    shifts.push(shift);
+    last = pos;
+  }
+  parts.push(text.slice(last));
+  const code = parts.join("");
+  let lineStarts: number[] | undefined;
+  const inserts: Inserts = {
+    get lineStarts() {
+      if (!lineStarts) {
+        lineStarts = [0];
+        for (let i = code.indexOf("\n"); i !== -1; i = code.indexOf("\n", i + 1)) lineStarts.push(i + 1);
+      }
+      return lineStarts;
+    },
+    original(offset) {
+      // The last insertion that begins at or before the offset.
+      let lo = 0;
+      let hi = starts.length - 1;
+      let found = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (starts[mid]! <= offset) {
+          found = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+      if (found === -1) return offset;
+      if (offset < ends[found]!) return starts[found]! - (shifts[found]! - (ends[found]! - starts[found]!));
+      return offset - shifts[found]!;
+    },
+  };
+  return { code, table, inserts };
+}
+
+/** The original route: the TypeScript transformer wraps the literals while transpiling. */
+function compileWithTransformer(file: string, text: string, sources: MeshSources): CompiledModule {
   const table: LiteralSpans[] = [];
   const out = ts.transpileModule(text, {
     fileName: file,
-    compilerOptions: {
-      ...meshCompilerOptions(),
-      module: ts.ModuleKind.CommonJS,
-      moduleResolution: ts.ModuleResolutionKind.Node10,
-      noEmit: false,
-      sourceMap: true,
-      inlineSources: false,
-      verbatimModuleSyntax: false,
-      isolatedModules: true,
-    },
+    compilerOptions: transpileOptions(true),
     transformers: { before: [instrument(sources, table)] },
     reportDiagnostics: true,
   });
   // Without a type-check nothing else parses the file, and transpiling garbage runs garbage.
   const syntax = (out.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error && d.file);
   if (syntax.length > 0) throw new EvaluationError("syntax errors", "syntax", undefined, undefined, sources.relative(file), syntax);
-  return { code: out.outputText.replace(/\n\/\/# sourceMappingURL=.*$/, ""), map: new TraceMap(out.sourceMapText!), table };
+  const map = new TraceMap(out.sourceMapText!);
+  const original = (line: number, column: number) => {
+    const pos = originalPositionFor(map, { line, column });
+    return pos.line === null ? undefined : { line: pos.line, column: pos.column ?? 0 };
+  };
+  return { code: out.outputText.replace(/\n\/\/# sourceMappingURL=.*$/, ""), table, original };
 }
 
 /** Wraps literals in `__meshc_span(<literal>, <index>)`, with their spans in `table[index]`. */
@@ -185,8 +359,17 @@ function instrument(sources: MeshSources, table: LiteralSpans[]): ts.Transformer
 
 /** True for literals that are destructuring targets (`[a, b] = x`), which must stay patterns. */
 function isPattern(node: ts.Node): boolean {
+  const ancestors: ts.Node[] = [];
+  for (let p = node.parent; p; p = p.parent) ancestors.push(p);
+  ancestors.reverse();
+  return isPatternAt(node, ancestors, ancestors.length);
+}
+
+/** {@link isPattern}, with the node's ancestors given: `ancestors[depth - 1]` is its parent. */
+function isPatternAt(node: ts.Node, ancestors: readonly ts.Node[], depth: number): boolean {
   let child: ts.Node = node;
-  let parent = node.parent;
+  let up = depth - 1;
+  let parent = ancestors[up];
   while (
     parent &&
     (ts.isObjectLiteralExpression(parent) ||
@@ -198,7 +381,7 @@ function isPattern(node: ts.Node): boolean {
       ts.isParenthesizedExpression(parent))
   ) {
     child = parent;
-    parent = parent.parent;
+    parent = ancestors[--up];
   }
   if (!parent) return false;
   if (ts.isBinaryExpression(parent) && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken && parent.left === child) return true;

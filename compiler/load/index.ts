@@ -89,7 +89,7 @@ function evaluate(sources: MeshSources, spans: SpanRegistry, program: ts.Program
   let exports: Record<string, unknown>;
   let locateError: (error: unknown) => Span | undefined;
   try {
-    ({ exports, locate: locateError } = evaluateMesh(sources, spans, transpiled));
+    ({ exports, locate: locateError } = evaluateMesh(sources, spans, transpiled, program ? (file) => program.getSourceFile(file) : undefined));
   } catch (error) {
     if (error instanceof EvaluationError && error.kind === "syntax") {
       return { ...base, diagnostics: (error.diagnostics ?? []).map((d) => fromTs(d, sources)) };

@@ -138,7 +138,7 @@ export function sidecarConfig(index: MeshIndex, service: ServiceIR, reporter: Re
     const key = upstreamKey(upstream);
     return { key, port: ports.get(key)!, upstream };
   });
-  const outbound = local.map((u) => outboundListener(index, registry, reporter, caller, u.upstream, u.port));
+  const outbound = local.map((u) => outboundListener(index, registry, reporter, caller, service, u.upstream, u.port));
   const inbound = inboundResources(index, service, reporter);
   return {
     bootstrap: bootstrap(serviceHost(service), [healthListener(), ...inbound.listeners, ...outbound], [...inbound.clusters, ...registry.build()]),

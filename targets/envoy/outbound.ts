@@ -2,14 +2,14 @@
  * Outbound listeners: one per upstream of the workload (a callee port or an external host port),
  * each on 127.0.0.1:<its local port>, which the app dials instead of the callee's address.
  */
-import { assertNever, type CallIR, type ExternalIR, type ExternalPortIR, type RouteIR, type Span } from "../../compiler/ir.js";
+import { assertNever, compareIds, type CallIR, type ExternalIR, type ExternalPortIR, type RouteIR, type ServiceIR, type Span } from "../../compiler/ir.js";
 import { reportTcpPool, type UpstreamCodec } from "./clusters.js";
 import { duration, extension, FILTER, socketAddress, typed, TYPE, type Json } from "./envoy-api.js";
 import { callConstraints, hasConstraints, portKey, sameRetries, type MeshIndex, type Reporter, type RequestPolicy, type Upstream } from "./model.js";
 import { externalClusterName, serviceHost, SYSTEM_CA_FILE } from "./naming.js";
 import { ClusterRegistry, httpRoutes, outboundHttpFilters, type Caller, type Destination, type Selector } from "./routes.js";
 
-function requestPolicy(c: CallIR): RequestPolicy {
+function requestPolicy(c: Pick<CallIR, "timeoutMs" | "retries">): RequestPolicy {
   return { ...(c.timeoutMs !== undefined ? { timeoutMs: c.timeoutMs } : {}), ...(c.retries ? { retries: c.retries } : {}) };
 }
 
@@ -25,6 +25,36 @@ export function callSelectors(calls: readonly CallIR[]): Selector[] {
     return [{ constraints: {}, policy: requestPolicy(first) }];
   }
   return calls.map((c) => ({ label: `call:${c.id}`, constraints: callConstraints(c), policy: requestPolicy(c) }));
+}
+
+/**
+ * The selectors of a service's routes towards one callee port, so that each request gets the
+ * timeout and retries of the call that admits it: the service's own calls and `anyService` ones
+ * (`callSelectors`), then the calls of other services with the same identity, which admit its
+ * requests too, and, when a route mirrors into the port copies of what this identity may send
+ * elsewhere, the callee's own traffic policy for requests only those copies are admitted for
+ * (`CallSpec`: timeout and retries "@default the callee's").
+ */
+export function serviceSelectors(index: MeshIndex, from: ServiceIR, upstream: Extract<Upstream, { kind: "service" }>): Selector[] {
+  const key = portKey(upstream.service.id, upstream.port.name);
+  const sameIdentity = (c: CallIR) => c.from.kind === "any" || (c.from.kind === "service" && index.services.get(c.from.service)?.identity.spiffeId === from.identity.spiffeId);
+  const shared = (index.callsInto.get(key) ?? []).filter((c) => c.from.kind === "service" && c.from.service !== from.id && sameIdentity(c)).sort((a, b) => compareIds(a.id, b.id));
+  const mirrored = (index.mirrorsInto.get(key) ?? []).some(({ route }) => (index.callsInto.get(portKey(route.service, route.port)) ?? []).some(sameIdentity));
+  const calls = [...upstream.calls, ...shared];
+  const first = calls[0];
+  if (!first) return [];
+  const fallback: RequestPolicy = requestPolicy(upstream.service.traffic);
+  const agree = calls.every((c) => c.timeoutMs === first.timeoutMs && sameRetries(c.retries, first.retries));
+  const coversAll = calls.some((c) => !hasConstraints(callConstraints(c)));
+  const fallbackAgrees = first.timeoutMs === fallback.timeoutMs && sameRetries(first.retries, fallback.retries);
+  // One selector for everything when the calls agree and no request outside them is admitted
+  // with another policy: the callee's RBAC decides what is allowed.
+  if (agree && (shared.length === 0 || coversAll) && (!mirrored || coversAll || fallbackAgrees)) return callSelectors(upstream.calls);
+  if (agree && !mirrored) return [{ constraints: {}, policy: requestPolicy(first) }];
+  return [
+    ...calls.map((c) => ({ label: `call:${c.id}`, constraints: callConstraints(c), policy: requestPolicy(c) })),
+    ...(mirrored && !coversAll ? [{ label: "mirrored", constraints: {}, policy: fallback }] : []),
+  ];
 }
 
 function httpListener(name: string, statPrefix: string, localPort: number, routes: Json[], usesFault: boolean): Json {
@@ -127,7 +157,7 @@ function externalTls(external: ExternalIR): Json {
 }
 
 /** The listener of one upstream; its clusters go to the registry. */
-export function outboundListener(index: MeshIndex, registry: ClusterRegistry, reporter: Reporter, caller: Caller, upstream: Upstream, localPort: number): Json {
+export function outboundListener(index: MeshIndex, registry: ClusterRegistry, reporter: Reporter, caller: Caller, from: ServiceIR, upstream: Upstream, localPort: number): Json {
   switch (upstream.kind) {
     case "service": {
       const dest: Destination = { service: upstream.service, port: upstream.port };
@@ -140,7 +170,7 @@ export function outboundListener(index: MeshIndex, registry: ClusterRegistry, re
         reportTcpPool(upstream.service.traffic, reporter, what, upstream.service.fieldSpans.traffic ?? upstream.service.span);
         return tcpListener(name, stat, localPort, tcpTarget(registry, reporter, dest, route), upstream.service.traffic.connectionPool?.idleTimeoutMs);
       }
-      const table = httpRoutes(registry, reporter, caller, { kind: "service", dest }, route, callSelectors(upstream.calls));
+      const table = httpRoutes(registry, reporter, caller, { kind: "service", dest }, route, serviceSelectors(index, from, upstream));
       return httpListener(name, stat, localPort, table.routes, table.usesFault);
     }
     case "external": {

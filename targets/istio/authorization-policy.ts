@@ -82,37 +82,28 @@ function grantsFor(ctx: Context, service: ServiceIR): Grant[] {
     });
   };
 
-  for (const call of ctx.ir.calls) {
-    if (call.to.kind !== "service" || call.to.service !== service.id) continue;
+  for (const call of ctx.index.callsToService(service.id)) {
+    if (call.to.kind !== "service") continue;
     const port = portNamed(call.to.port);
     if (!port) continue;
     add(port, principalOf(ctx, call.from), call.methods, callPaths(call), call.span);
   }
-  for (const ingress of ctx.ir.ingresses) {
-    for (const route of ingress.routes) {
-      if (route.to.service !== service.id) continue;
-      const port = portNamed(route.to.port);
-      if (port) add(port, ingress.gateway.identity.principal, route.methods, route.paths, route.span);
-    }
+  for (const { ingress, route } of ctx.index.ingressTo(service.id)) {
+    const port = portNamed(route.to.port);
+    if (port) add(port, ingress.gateway.identity.principal, route.methods, route.paths, route.span);
   }
   // A mirror is sent by the proxy of whoever called the mirrored port, under that caller's
   // identity: the mesh asked for the copy, so the mirror target admits the same requests.
-  for (const route of ctx.ir.routes) {
-    for (const rule of route.rules) {
-      const mirror = rule.mirror;
-      if (!mirror || mirror.to.kind !== "service" || mirror.to.service !== service.id || !(mirror.percent > 0)) continue;
-      const port = portNamed(mirror.to.port);
-      if (!port) continue;
-      for (const call of ctx.ir.calls) {
-        if (call.to.kind === "service" && call.to.service === route.service && call.to.port === route.port) {
-          add(port, principalOf(ctx, call.from), call.methods, callPaths(call), mirror.span);
-        }
-      }
-      for (const ingress of ctx.ir.ingresses) {
-        for (const r of ingress.routes) {
-          if (r.to.service === route.service && r.to.port === route.port) add(port, ingress.gateway.identity.principal, r.methods, r.paths, mirror.span);
-        }
-      }
+  for (const { route, rule } of ctx.index.mirrorsInto(service.id)) {
+    const mirror = rule.mirror;
+    if (!mirror || mirror.to.kind !== "service" || !(mirror.percent > 0)) continue;
+    const port = portNamed(mirror.to.port);
+    if (!port) continue;
+    for (const call of ctx.index.callsToPort(route.service, route.port)) {
+      add(port, principalOf(ctx, call.from), call.methods, callPaths(call), mirror.span);
+    }
+    for (const { ingress, route: r } of ctx.index.ingressToPort(route.service, route.port)) {
+      add(port, ingress.gateway.identity.principal, r.methods, r.paths, mirror.span);
     }
   }
   return grants;

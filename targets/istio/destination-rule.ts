@@ -145,9 +145,9 @@ function retryBudget(ctx: Context, service: ServiceIR): RetryBudgetIR | undefine
   const sources: BudgetSource[] = [];
   const push = (s: BudgetSource | undefined) => s && sources.push(s);
   push(budgetOf(service.traffic.retries));
-  for (const call of ctx.ir.calls) if (call.to.kind === "service" && call.to.service === service.id) push(budgetOf(call.retries));
-  for (const route of ctx.ir.routes) if (route.service === service.id) for (const rule of route.rules) push(budgetOf(rule.retries));
-  for (const ingress of ctx.ir.ingresses) for (const r of ingress.routes) if (r.to.service === service.id) push(budgetOf(r.retries));
+  for (const call of ctx.index.callsToService(service.id)) push(budgetOf(call.retries));
+  for (const route of ctx.index.routesOf(service.id)) for (const rule of route.rules) push(budgetOf(rule.retries));
+  for (const { route } of ctx.index.ingressTo(service.id)) push(budgetOf(route.retries));
   return chooseBudget(ctx, sources, service.key);
 }
 
@@ -155,7 +155,7 @@ function externalRetryBudget(ctx: Context, external: ExternalIR): RetryBudgetIR 
   const sources: BudgetSource[] = [];
   const push = (s: BudgetSource | undefined) => s && sources.push(s);
   push(budgetOf(external.traffic.retries));
-  for (const call of ctx.ir.calls) if (call.to.kind === "external" && call.to.external === external.id) push(budgetOf(call.retries));
+  for (const call of ctx.index.callsToExternal(external.id)) push(budgetOf(call.retries));
   return chooseBudget(ctx, sources, external.id);
 }
 

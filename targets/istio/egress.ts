@@ -20,7 +20,7 @@ export function externalNames(ctx: Context): Map<string, string> {
 export function externalExports(ctx: Context): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const external of ctx.ir.external) {
-    const callers = ctx.ir.calls.filter((c) => c.to.kind === "external" && c.to.external === external.id);
+    const callers = ctx.index.callsToExternal(external.id);
     const any = callers.some((c) => c.from.kind === "any");
     const namespaces = sortedUnique(
       callers.flatMap((c) => {
@@ -42,8 +42,8 @@ export function egressHosts(ctx: Context, service: ServiceIR): string[] {
     if (target) hosts.add(`${namespaceRef(service.namespace, target.namespace)}/${fqdn(target)}`);
   };
   const calledPorts = new Set<string>();
-  for (const call of ctx.ir.calls) {
-    if (call.from.kind === "service" && call.from.service !== service.id) continue;
+  // Its own calls and every workload's: hosts and ports are sets, so their order does not matter.
+  for (const call of [...ctx.index.callsFrom(service.id), ...ctx.index.anyCalls]) {
     switch (call.to.kind) {
       case "service":
         addService(call.to.service);
@@ -59,9 +59,8 @@ export function egressHosts(ctx: Context, service: ServiceIR): string[] {
     }
   }
   // A mirror is sent by the caller's proxy, which must know the mirror's host.
-  for (const route of ctx.ir.routes) {
-    if (!calledPorts.has(route.id)) continue;
-    for (const rule of route.rules) if (rule.mirror?.to.kind === "service" && rule.mirror.percent > 0) addService(rule.mirror.to.service);
+  for (const id of calledPorts) {
+    for (const rule of ctx.index.routesWithId(id).flatMap((r) => r.rules)) if (rule.mirror?.to.kind === "service" && rule.mirror.percent > 0) addService(rule.mirror.to.service);
   }
   return sortedUnique(hosts);
 }

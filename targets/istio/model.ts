@@ -9,11 +9,15 @@ import {
   type CallIR,
   type ExternalIR,
   type ExternalProtocol,
+  type IngressIR,
+  type IngressRouteIR,
   type MeshIR,
   type MtlsMode,
   type Protocol,
   type RetryIR,
   type RetryOn,
+  type RouteIR,
+  type RouteRuleIR,
   type ServiceId,
   type ServiceIR,
   type Span,
@@ -34,11 +38,123 @@ export interface IstioObject {
   readonly spec: Readonly<Record<string, unknown>>;
 }
 
+/** An ingress route and the ingress it belongs to. */
+export interface IngressEntry {
+  readonly ingress: IngressIR;
+  readonly route: IngressRouteIR;
+}
+
+/**
+ * The mesh's edges indexed by what they point at, built once per run so that each generator
+ * reads a service's own calls and routes instead of scanning the whole mesh per service (which
+ * made the target quadratic in the number of services). Every list keeps the IR's order.
+ */
+export interface MeshIndex {
+  /** Calls into one service port, by `<service id>:<port>`. */
+  callsToPort(service: ServiceId, port: string): readonly CallIR[];
+  /** Calls into any port of a service. */
+  callsToService(service: ServiceId): readonly CallIR[];
+  /** Calls into one external host port. */
+  callsToExternalPort(external: string, port: string): readonly CallIR[];
+  /** Calls into any port of an external host. */
+  callsToExternal(external: string): readonly CallIR[];
+  /** Calls a service makes itself (not its `anyService` ones). */
+  callsFrom(service: ServiceId): readonly CallIR[];
+  /** Calls every workload may make. */
+  readonly anyCalls: readonly CallIR[];
+  /** The routes of a service's ports. */
+  routesOf(service: ServiceId): readonly RouteIR[];
+  /** The routes with an id (`<service id>:<port>`): one, unless the mesh has errors. */
+  routesWithId(id: string): readonly RouteIR[];
+  /** Ingress routes into any port of a service. */
+  ingressTo(service: ServiceId): readonly IngressEntry[];
+  /** Ingress routes into one service port. */
+  ingressToPort(service: ServiceId, port: string): readonly IngressEntry[];
+  /** Route rules whose mirror (of some requests) targets a service, in route then rule order. */
+  mirrorsInto(service: ServiceId): readonly { readonly route: RouteIR; readonly rule: RouteRuleIR }[];
+  /** Services running as an identity, by SPIFFE id. */
+  servicesWithIdentity(spiffeId: string): readonly ServiceIR[];
+  /** A service's position in `ir.services`, to restore the IR's order after a lookup. */
+  position(service: ServiceId): number;
+}
+
+function push<V>(map: Map<string, V[]>, key: string, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+const NONE: readonly never[] = [];
+
+function indexMesh(ir: MeshIR): MeshIndex {
+  const toPort = new Map<string, CallIR[]>();
+  const toService = new Map<string, CallIR[]>();
+  const toExternalPort = new Map<string, CallIR[]>();
+  const toExternal = new Map<string, CallIR[]>();
+  const from = new Map<string, CallIR[]>();
+  const anyCalls: CallIR[] = [];
+  for (const call of ir.calls) {
+    const to = call.to;
+    switch (to.kind) {
+      case "service":
+        push(toPort, `${to.service}\0${to.port}`, call);
+        push(toService, to.service, call);
+        break;
+      case "external":
+        push(toExternalPort, `${to.external}\0${to.port}`, call);
+        push(toExternal, to.external, call);
+        break;
+      default:
+        assertNever(to, "call target");
+    }
+    if (call.from.kind === "service") push(from, call.from.service, call);
+    else anyCalls.push(call);
+  }
+  const routesOf = new Map<string, RouteIR[]>();
+  const routeById = new Map<string, RouteIR[]>();
+  const mirrors = new Map<string, { route: RouteIR; rule: RouteRuleIR }[]>();
+  for (const route of ir.routes) {
+    push(routesOf, route.service, route);
+    push(routeById, route.id, route);
+    for (const rule of route.rules) if (rule.mirror?.to.kind === "service") push(mirrors, rule.mirror.to.service, { route, rule });
+  }
+  const ingressTo = new Map<string, IngressEntry[]>();
+  const ingressToPort = new Map<string, IngressEntry[]>();
+  for (const ingress of ir.ingresses) {
+    for (const route of ingress.routes) {
+      push(ingressTo, route.to.service, { ingress, route });
+      push(ingressToPort, `${route.to.service}\0${route.to.port}`, { ingress, route });
+    }
+  }
+  const byIdentity = new Map<string, ServiceIR[]>();
+  const positions = new Map<string, number>();
+  ir.services.forEach((s, i) => {
+    push(byIdentity, s.identity.spiffeId, s);
+    if (!positions.has(s.id)) positions.set(s.id, i);
+  });
+  return {
+    callsToPort: (service, port) => toPort.get(`${service}\0${port}`) ?? NONE,
+    callsToService: (service) => toService.get(service) ?? NONE,
+    callsToExternalPort: (external, port) => toExternalPort.get(`${external}\0${port}`) ?? NONE,
+    callsToExternal: (external) => toExternal.get(external) ?? NONE,
+    callsFrom: (service) => from.get(service) ?? NONE,
+    anyCalls,
+    routesOf: (service) => routesOf.get(service) ?? NONE,
+    routesWithId: (id) => routeById.get(id) ?? NONE,
+    ingressTo: (service) => ingressTo.get(service) ?? NONE,
+    ingressToPort: (service, port) => ingressToPort.get(`${service}\0${port}`) ?? NONE,
+    mirrorsInto: (service) => mirrors.get(service) ?? NONE,
+    servicesWithIdentity: (spiffeId) => byIdentity.get(spiffeId) ?? NONE,
+    position: (service) => positions.get(service) ?? -1,
+  };
+}
+
 /** Lookups and the diagnostic sink shared by the generators of one run. */
 export interface Context {
   readonly ir: MeshIR;
   readonly services: ReadonlyMap<ServiceId, ServiceIR>;
   readonly external: ReadonlyMap<string, ExternalIR>;
+  readonly index: MeshIndex;
   /** Whether the mesh's services span several namespaces (then caller matches name the namespace too). */
   readonly multiNamespace: boolean;
   report(feature: string, detail: string, span: Span | undefined): void;
@@ -50,6 +166,7 @@ export function createContext(ir: MeshIR, diagnostics: Diagnostic[]): Context {
     ir,
     services: new Map(ir.services.map((s) => [s.id, s])),
     external: new Map(ir.external.map((x) => [x.id, x])),
+    index: indexMesh(ir),
     multiNamespace: new Set(ir.services.map((s) => s.namespace)).size > 1,
     report(feature, detail, span) {
       // One declaration can reach a generator several times (a call per caller, a rule per port).

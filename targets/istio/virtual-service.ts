@@ -77,8 +77,11 @@ function callerSelectors(
   const identityOf = (id: string) => ctx.services.get(id)?.identity.spiffeId;
   const anyCalls = calls.filter((c) => c.from.kind === "any");
   const callerIdentities = new Set(calls.flatMap((c) => (c.from.kind === "service" ? [identityOf(c.from.service)] : [])));
-  // Every service a call names, every service sharing the identity of one, and the mirrors' callers.
-  const callers = ctx.ir.services.filter((s) => callerIdentities.has(s.identity.spiffeId) || mirrorAdmitted.has(s.id)).map((s) => s.id);
+  // Every service a call names, every service sharing the identity of one, and the mirrors'
+  // callers, in the IR's order.
+  const named = new Set<string>(mirrorAdmitted);
+  for (const identity of callerIdentities) if (identity !== undefined) for (const s of ctx.index.servicesWithIdentity(identity)) named.add(s.id);
+  const callers = [...named].filter((id) => ctx.services.has(id)).sort((a, b) => ctx.index.position(a) - ctx.index.position(b));
   const ownDefault = override(calleeDefault, rule);
   const admitting = (id: string) => {
     const own = calls.filter((c) => c.from.kind === "service" && c.from.service === id);
@@ -95,6 +98,7 @@ function callerSelectors(
     return !mirrorAdmitted.has(id) || policyKey(p) === policyKey(ownDefault) ? p : undefined;
   };
   const collapsed = callers.filter((id) => single(id) !== undefined);
+  const isCollapsed = new Set(collapsed);
 
   let fallback: RequestPolicy;
   const firstAny = anyCalls[0];
@@ -119,7 +123,7 @@ function callerSelectors(
   const perCall: Selector[] = [];
   for (const id of callers) {
     const list = admitting(id);
-    if (collapsed.includes(id)) {
+    if (isCollapsed.has(id)) {
       const p = single(id)!;
       // Skipping a caller is only safe when nothing conditional follows that could catch it.
       if (!anyMixed && policyKey(p) === policyKey(fallback)) continue;
@@ -213,8 +217,8 @@ export function renderHttpRoute(ctx: Context, service: ServiceIR, port: PortIR, 
   };
 }
 
-function callsTo(ctx: Context, service: ServiceIR, port: PortIR): CallIR[] {
-  return ctx.ir.calls.filter((c) => c.to.kind === "service" && c.to.service === service.id && c.to.port === port.name);
+function callsTo(ctx: Context, service: ServiceIR, port: PortIR): readonly CallIR[] {
+  return ctx.index.callsToPort(service.id, port.name);
 }
 
 function calleeDefault(service: Pick<ServiceIR, "traffic">): RequestPolicy {
@@ -225,14 +229,19 @@ function calleeDefault(service: Pick<ServiceIR, "traffic">): RequestPolicy {
 /** The services whose proxies mirror requests into a port: the callers of the mirrored ports (by identity). */
 function mirrorAdmitted(ctx: Context, service: ServiceIR, port: PortIR): Set<string> {
   const out = new Set<string>();
-  for (const route of ctx.ir.routes) {
-    const mirrored = route.rules.some((r) => r.mirror?.to.kind === "service" && r.mirror.to.service === service.id && r.mirror.to.port === port.name && r.mirror.percent > 0);
-    if (!mirrored) continue;
-    for (const call of ctx.ir.calls) {
-      if (call.to.kind !== "service" || call.to.service !== route.service || call.to.port !== route.port) continue;
+  const mirrored = new Set<RouteIR>();
+  for (const { route, rule } of ctx.index.mirrorsInto(service.id)) {
+    if (rule.mirror?.to.kind === "service" && rule.mirror.to.port === port.name && rule.mirror.percent > 0) mirrored.add(route);
+  }
+  for (const route of mirrored) {
+    for (const call of ctx.index.callsToPort(route.service, route.port)) {
       const from = call.from;
-      const identity = from.kind === "service" ? ctx.services.get(from.service)?.identity.spiffeId : undefined;
-      for (const s of ctx.ir.services) if (from.kind === "any" || s.identity.spiffeId === identity) out.add(s.id);
+      if (from.kind === "any") {
+        for (const s of ctx.ir.services) out.add(s.id);
+        continue;
+      }
+      const identity = ctx.services.get(from.service)?.identity.spiffeId;
+      for (const s of identity === undefined ? [] : ctx.index.servicesWithIdentity(identity)) out.add(s.id);
     }
   }
   return out;
@@ -241,9 +250,10 @@ function mirrorAdmitted(ctx: Context, service: ServiceIR, port: PortIR): Set<str
 /** The mesh-side HTTP routes of one service port. */
 function httpRoutes(ctx: Context, service: ServiceIR, port: PortIR, route: RouteIR | undefined, calls: readonly CallIR[], portMatch: number | undefined): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
+  const admitted = mirrorAdmitted(ctx, service, port);
   for (const rule of withCatchAll(route?.rules ?? [], route?.span ?? service.span)) {
     const base = withPort(ruleMatch(rule.match), portMatch);
-    const { selectors, fallback } = callerSelectors(ctx, calls, mirrorAdmitted(ctx, service, port), rule, calleeDefault(service));
+    const { selectors, fallback } = callerSelectors(ctx, calls, admitted, rule, calleeDefault(service));
     for (const s of selectors) {
       const m = intersect(base, s.match);
       if (m.length > 0) out.push(renderHttpRoute(ctx, service, port, rule, m, s.policy));
@@ -319,7 +329,7 @@ export function virtualServices(ctx: Context, externalNames: ReadonlyMap<string,
     const requestPorts = external.ports.filter((p) => isRequestProtocol(p.protocol));
     const http: Record<string, unknown>[] = [];
     for (const port of external.ports) {
-      const calls = ctx.ir.calls.filter((c) => c.to.kind === "external" && c.to.external === external.id && c.to.port === port.name);
+      const calls = ctx.index.callsToExternalPort(external.id, port.name);
       if (!isRequestProtocol(port.protocol)) {
         for (const call of calls) reportOpaqueCallPolicy(ctx, call, requestPorts.length > 0, `"${external.id}:${port.name}" (${port.protocol})`);
         continue;

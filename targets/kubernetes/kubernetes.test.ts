@@ -208,7 +208,7 @@ export default defineMesh(
     expect(egress.spec!.egress).toEqual([{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }], ports: [{ protocol: "TCP", port: 443 }] }]);
   });
 
-  it("spans namespaces, keeps out of a gateway's shared namespace, and admits any caller from the namespaces the mesh owns", async () => {
+  it("spans namespaces, keeps out of a gateway's shared namespace, and admits any caller from the namespaces the mesh owns and its gateways", async () => {
     const result = run(compileSource(shopMesh("registry-only")).ir);
     await expect(golden(result.artifacts)).toMatchFileSnapshot("./__snapshots__/shop.yaml");
     for (const o of objects(result.artifacts)) validate(o);
@@ -217,9 +217,13 @@ export default defineMesh(
     // Only the gateway's pods are selected there: no namespace-wide default deny.
     expect(inEdge).toEqual(["NetworkPolicy/allow-egress-gateway-public", "NetworkPolicy/allow-gateway-public"]);
     const auth = all.find((o) => o.metadata.name === "allow-auth-grpc") as unknown as INetworkPolicy;
+    // `anyService` is every authenticated workload, the gateway too: its pods, not its neighbours.
     expect(auth.spec!.ingress![0]!.from).toEqual([
       { namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["payments", "shop"] }] } },
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "edge" } }, podSelector: { matchLabels: { app: "public-gateway" } } },
     ]);
+    const gatewayEgress = all.find((o) => o.metadata.name === "allow-egress-gateway-public") as unknown as INetworkPolicy;
+    expect(gatewayEgress.spec!.egress!.some((r) => r.to?.[0]?.podSelector?.matchLabels?.app === "auth" && r.ports?.[0]?.port === 7100)).toBe(true);
     // orders mirrors to orders-shadow: orders' callers send the copies.
     const shadow = all.find((o) => o.metadata.name === "allow-orders-shadow-grpc") as unknown as INetworkPolicy;
     expect(shadow.spec!.ingress![0]!.from!.map((p) => p.podSelector?.matchLabels?.app)).toEqual(["web"]);

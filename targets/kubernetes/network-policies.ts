@@ -123,6 +123,15 @@ function edges(ir: MeshIR): Edge[] {
       if (to) base.push({ from: { kind: "gateway", ingress }, to, span: route.span });
     }
   }
+  // The edges into each service port, for the mirrors below (one pass, not one per mirror).
+  const into = new Map<string, Edge[]>();
+  for (const e of base) {
+    if (e.to.kind !== "service") continue;
+    const key = `${e.to.service.id}\0${e.to.port.name}`;
+    const list = into.get(key);
+    if (list) list.push(e);
+    else into.set(key, [e]);
+  }
   const mirrored: Edge[] = [];
   for (const route of ir.routes) {
     for (const rule of route.rules) {
@@ -135,9 +144,7 @@ function edges(ir: MeshIR): Edge[] {
         case "service": {
           const to = servicePort(mirror.to.service, mirror.to.port);
           if (!to) break;
-          for (const e of base) {
-            if (e.to.kind === "service" && e.to.service.id === route.service && e.to.port.name === route.port) mirrored.push({ from: e.from, to, span: mirror.span });
-          }
+          for (const e of into.get(`${route.service}\0${route.port}`) ?? []) mirrored.push({ from: e.from, to, span: mirror.span });
           break;
         }
         default:
@@ -165,19 +172,34 @@ function inNamespace(ns: string): NonNullable<INetworkPolicyPeer["namespaceSelec
   return { matchLabels: { [NAMESPACE_NAME_LABEL]: ns } };
 }
 
-function peerSelector(ir: MeshIR, p: Peer): INetworkPolicyPeer {
+function peerSelectors(ir: MeshIR, p: Peer): INetworkPolicyPeer[] {
   switch (p.kind) {
     case "service":
-      return { namespaceSelector: inNamespace(p.service.namespace), podSelector: { matchLabels: sortedLabels(p.service.selector) } };
+      return [{ namespaceSelector: inNamespace(p.service.namespace), podSelector: { matchLabels: sortedLabels(p.service.selector) } }];
     case "gateway":
-      return { namespaceSelector: inNamespace(p.ingress.gateway.namespace), podSelector: { matchLabels: sortedLabels(p.ingress.gateway.selector) } };
-    case "any":
+      return [gatewayPeer(p.ingress)];
+    case "any": {
       // "Any workload of the mesh" at L3 is any pod in a namespace of the mesh: NetworkPolicy has
       // no notion of identity, so a pod in one of these namespaces outside the mesh gets in too.
-      return { namespaceSelector: { matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: "In", values: [...ir.namespaces] }] } };
+      // A gateway in a namespace the mesh shares with others is an authenticated workload of the
+      // mesh too (`anyService`): its own pods, not its neighbours, are admitted.
+      const owned = new Set(ir.namespaces);
+      const gateways = new Map<string, INetworkPolicyPeer>();
+      for (const ingress of ir.ingresses) {
+        if (!owned.has(ingress.gateway.namespace)) gateways.set(peerKey({ kind: "gateway", ingress }), gatewayPeer(ingress));
+      }
+      return [
+        { namespaceSelector: { matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: "In", values: [...ir.namespaces] }] } },
+        ...[...gateways.entries()].sort(([a], [b]) => compareIds(a, b)).map(([, peer]) => peer),
+      ];
+    }
     default:
       return assertNever(p, "peer");
   }
+}
+
+function gatewayPeer(ingress: IngressIR): INetworkPolicyPeer {
+  return { namespaceSelector: inNamespace(ingress.gateway.namespace), podSelector: { matchLabels: sortedLabels(ingress.gateway.selector) } };
 }
 
 const tcp = (port: number): INetworkPolicyPort => ({ protocol: "TCP", port });
@@ -217,7 +239,7 @@ function egressRules(ir: MeshIR, targets: readonly Destination[]): INetworkPolic
   const numeric = (s: Set<number>) => [...s].sort((a, b) => a - b);
   const rules: INetworkPolicyEgressRule[] = [...byService.entries()]
     .sort(([a], [b]) => compareIds(a, b))
-    .map(([, { service, ports }]) => ({ to: [peerSelector(ir, { kind: "service", service })], ports: numeric(ports).map(tcp) }));
+    .map(([, { service, ports }]) => ({ to: peerSelectors(ir, { kind: "service", service }), ports: numeric(ports).map(tcp) }));
   if (externalPorts.size > 0) {
     rules.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }], ports: numeric(externalPorts).map(tcp) });
   }
@@ -302,7 +324,7 @@ export function networkPolicies(
     const from = any ? [any] : [...peers.entries()].sort(([a], [b]) => compareIds(a, b)).map(([, p]) => p);
     out.push({
       policy: policy(ir, `allow-${service.name}-${port.name}`, service.namespace, service.selector, {
-        ingress: [{ from: from.map((p) => peerSelector(ir, p)), ports: [tcp(port.targetPort)] }],
+        ingress: [{ from: from.flatMap((p) => peerSelectors(ir, p)), ports: [tcp(port.targetPort)] }],
       }),
       span,
     });
@@ -319,8 +341,17 @@ export function networkPolicies(
 
   if (restrictEgress) {
     const anyTargets = all.filter((e) => e.from.kind === "any").map((e) => e.to);
+    // Each caller's destinations, in edge order, gathered in one pass over the edges.
+    const byCaller = new Map<string, Destination[]>();
+    for (const e of all) {
+      const key = e.from.kind === "service" ? `service:${e.from.service.id}` : e.from.kind === "gateway" ? `gateway:${e.from.ingress.name}` : undefined;
+      if (key === undefined) continue;
+      const list = byCaller.get(key);
+      if (list) list.push(e.to);
+      else byCaller.set(key, [e.to]);
+    }
     for (const service of ir.services) {
-      const targets = all.filter((e) => e.from.kind === "service" && e.from.service.id === service.id).map((e) => e.to);
+      const targets = byCaller.get(`service:${service.id}`) ?? [];
       if (targets.length === 0) continue;
       out.push({
         policy: policy(ir, `allow-egress-${service.name}`, service.namespace, service.selector, { egress: egressRules(ir, targets) }),
@@ -328,12 +359,12 @@ export function networkPolicies(
       });
     }
     for (const ingress of envoySidecars ? [] : ir.ingresses) {
-      const routed = all.filter((e) => e.from.kind === "gateway" && e.from.ingress.name === ingress.name).map((e) => e.to);
+      const routed = byCaller.get(`gateway:${ingress.name}`) ?? [];
       // In a namespace of the mesh, default-deny-egress, allow-dns and allow-egress-from-any
-      // already cover the gateway's pods; in a shared namespace its own policy carries DNS, and
-      // the gateway is not one of the mesh's workloads that `from: any` admits.
+      // already cover the gateway's pods; in a shared namespace its own policy carries DNS and
+      // what `from: any` lets every workload of the mesh call.
       const shared = !ownedSet.has(ingress.gateway.namespace);
-      const rules = [...(shared ? [DNS_RULE] : []), ...egressRules(ir, routed)];
+      const rules = [...(shared ? [DNS_RULE] : []), ...egressRules(ir, shared ? [...routed, ...anyTargets] : routed)];
       if (rules.length === 0) continue;
       out.push({ policy: policy(ir, `allow-egress-gateway-${ingress.name}`, ingress.gateway.namespace, ingress.gateway.selector, { egress: rules }), span: ingress.span });
     }

@@ -10,7 +10,7 @@
  * NetworkAuthentication covering every address.
  */
 import { compareIds, type CallIR, type GrpcMethodIR, type PathMatchIR, type PortIR, type Protocol, type ServiceIR, type Span } from "../../compiler/ir.js";
-import { type Context, type KubeObject, listNames, meta } from "./context.js";
+import { callsInto, type Context, ingressRoutesInto, type KubeObject, listNames, meta } from "./context.js";
 import { ANY_IDENTITY, API, boundedName, GATEWAY_GROUP, linkerdIdentity, POLICY_GROUP, serverName } from "./names.js";
 import {
   planGrpcRoutes,
@@ -93,14 +93,12 @@ function grpcAsHttp2(ctx: Context, service: ServiceIR, ports: readonly PortIR[])
     if (call.methods || call.paths) return true;
     if (call.grpcMethods?.some((m) => !GRPC_SERVICE.test(m.service) || (m.method !== undefined && !GRPC_METHOD.test(m.method)))) return true;
   }
-  for (const ingress of ctx.ir.ingresses) {
-    for (const r of ingress.routes) if (r.to.service === service.id && names.has(r.to.port) && (r.methods || r.paths)) return true;
-  }
+  for (const { route: r } of ingressRoutesInto(ctx, service.id)) if (names.has(r.to.port) && (r.methods || r.paths)) return true;
   return false;
 }
 
 function callsTo(ctx: Context, service: ServiceIR, ports: ReadonlySet<string>): CallIR[] {
-  return ctx.ir.calls.filter((c) => c.to.kind === "service" && c.to.service === service.id && ports.has(c.to.port));
+  return callsInto(ctx, service.id, ports);
 }
 
 /** `/package.Service/Method` (or the service's prefix): what a gRPC method is on the wire. */
@@ -135,14 +133,12 @@ function grantsFor(ctx: Context, server: ServerInfo): Grants {
     http.push({ identity, ...(call.methods ? { methods: call.methods } : {}), paths, span });
     grpc.push({ identity, ...(call.grpcMethods ? { methods: call.grpcMethods } : {}), span });
   }
-  for (const ingress of ctx.ir.ingresses) {
+  for (const { ingress, route: r } of ingressRoutesInto(ctx, server.service.id)) {
+    if (!names.has(r.to.port)) continue;
     const identity = linkerdIdentity(ingress.gateway.identity, ctx.ir);
-    for (const r of ingress.routes) {
-      if (r.to.service !== server.service.id || !names.has(r.to.port)) continue;
-      const span = r.fieldSpans.paths ?? r.fieldSpans.methods ?? r.span;
-      http.push({ identity, ...(r.methods ? { methods: r.methods } : {}), paths: [r.paths].filter(restricts), span });
-      grpc.push({ identity, span });
-    }
+    const span = r.fieldSpans.paths ?? r.fieldSpans.methods ?? r.span;
+    http.push({ identity, ...(r.methods ? { methods: r.methods } : {}), paths: [r.paths].filter(restricts), span });
+    grpc.push({ identity, span });
   }
   return { http, grpc };
 }

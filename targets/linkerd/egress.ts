@@ -9,7 +9,7 @@
  * reachable from every workload of that namespace; where that widens the mesh, it is reported.
  */
 import { compareIds, type CallIR, type ExternalIR, type ExternalPortIR } from "../../compiler/ir.js";
-import { type Context, type KubeObject, listNames, meta } from "./context.js";
+import { type Context, type KubeObject, listNames, meta, servicesIn } from "./context.js";
 import { API, boundedName, escapeRegex, linkerdDuration, POLICY_GROUP } from "./names.js";
 
 const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -98,7 +98,7 @@ export function egress(ctx: Context): KubeObject[] {
 function reportNamespaceWide(ctx: Context, ns: string, external: ExternalIR, port: ExternalPortIR, calls: readonly CallIR[]): void {
   if (calls.some((c) => c.from.kind === "any")) return;
   const callers = new Set(calls.map((c) => (c.from.kind === "service" ? c.from.service : "")));
-  const others = ctx.ir.services.filter((s) => s.namespace === ns && !callers.has(s.id)).map((s) => s.id);
+  const others = servicesIn(ctx, ns).filter((s) => !callers.has(s.id)).map((s) => s.id);
   if (others.length === 0) return;
   ctx.unsupported(
     "per-workload egress",

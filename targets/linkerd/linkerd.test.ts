@@ -455,3 +455,48 @@ export default defineMesh(
     `);
   });
 });
+
+describe("mTLS modes", () => {
+  const source = `
+import { defineMesh } from "meshc";
+export default defineMesh(
+  {
+    name: "shop",
+    namespace: "shop",
+    services: {
+      web: { ports: { http: { port: 80, protocol: "http" } } },
+      api: {
+        ports: {
+          http: { port: 8080, protocol: "http" },
+          metrics: { port: 9090, protocol: "http", mtls: "permissive" },
+          legacy: { port: 7000, protocol: "tcp", mtls: "disabled" },
+        },
+      },
+    },
+  },
+  (s) => ({ calls: [{ from: s.web, to: s.api.ports.http }, { from: s.web, to: s.api.ports.metrics }] }),
+);
+`;
+  let ir: MeshIR;
+  let result: ReturnType<typeof run>;
+  beforeAll(() => {
+    const compiled = compileSource(source);
+    expect(compiled.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    ir = compiled.ir!;
+    result = run(ir);
+  });
+
+  it("reports that a permissive port cannot admit plaintext clients, at its mtls line", () => {
+    // Linkerd has no authentication for "no identity": a NetworkAuthentication would admit every
+    // meshed workload too, so plaintext clients are refused and the mesh's intent is reported.
+    expect(result.diagnostics.map((d) => `${d.code} ${d.span?.line}:${d.span?.column} ${d.message.split(":")[0]}`)).toEqual([
+      'MESH200 13:50 linkerd cannot express mTLS mode "disabled"',
+      'MESH200 12:52 linkerd cannot express plaintext clients on a port with mTLS "permissive"',
+    ]);
+    const objs = objects(result.artifacts);
+    const metrics = ir.services.find((s) => s.name === "api")!.ports.find((p) => p.name === "metrics")!;
+    const pod = { namespace: "shop", labels: { app: "api" } };
+    expect(authorize({ objects: objs }, pod, metrics.targetPort, { ip: "10.1.2.4" }, { kind: "http", method: "GET", path: "/metrics" }).allowed).toBe(false);
+    expect(authorize({ objects: objs }, pod, metrics.targetPort, { identity: identityOf(ir, "shop", "web"), ip: "10.1.2.3" }, { kind: "http", method: "GET", path: "/metrics" }).allowed).toBe(true);
+  });
+});

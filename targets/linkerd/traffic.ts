@@ -9,6 +9,7 @@
  * policy is used and each call that differs is reported.
  */
 import {
+  assertNever,
   type CallIR,
   type HeaderMatchIR,
   type PathMatchIR,
@@ -24,7 +25,7 @@ import {
 import { versionServiceName } from "../conventions.js";
 import { serviceObject, sortedLabels } from "../kubernetes/workloads.js";
 import type { ServerInfo } from "./authorization.js";
-import { type Context, type KubeObject, meta } from "./context.js";
+import { callsInto, type Context, type KubeObject, meta, routeOfPort } from "./context.js";
 import { API, boundedName, escapeRegex, gatewayDuration, linkerdDuration, POLICY_GROUP } from "./names.js";
 import { linkerdPathRank, type LinkerdPathMatch } from "./route-plan.js";
 
@@ -60,7 +61,7 @@ export function traffic(ctx: Context, servers: readonly ServerInfo[]): TrafficRe
     for (const port of tcp) reportTcpClientPolicy(ctx, service, port);
     const requestPorts = service.ports.filter((p) => p.protocol !== "tcp");
     const outbound = new Map(requestPorts.map((p) => [p.name, outboundFor(ctx, service, p)]));
-    const routeOf = (p: PortIR) => ctx.ir.routes.find((r) => r.service === service.id && r.port === p.name);
+    const routeOf = (p: PortIR) => routeOfPort(ctx, service.id, p.name);
     const keys = new Set(requestPorts.map((p) => `${describeTimeout(outbound.get(p.name)!.timeoutMs)}|${retryKey(outbound.get(p.name)!.retries)}`));
     // Service annotations reach every port of the Service; retries on gRPC status need a
     // GRPCRoute (the Service's default route is HTTP), routes need their own object anyway.
@@ -163,12 +164,29 @@ function destinationPolicy(ctx: Context, service: ServiceIR): Record<string, str
 
 function reportMtls(ctx: Context, service: ServiceIR): void {
   for (const port of service.ports) {
-    if (port.mtls !== "disabled") continue;
-    ctx.unsupported(
-      "mTLS mode \"disabled\"",
-      `Linkerd always uses mTLS between meshed pods; turning it off for "${service.id}" port "${port.name}" means skipping the proxy, and with it authorization, so the port keeps mTLS`,
-      port.fieldSpans.mtls ?? service.fieldSpans.mtls ?? port.span,
-    );
+    const span = port.fieldSpans.mtls ?? service.fieldSpans.mtls ?? port.span;
+    switch (port.mtls) {
+      case "strict":
+        break;
+      case "permissive":
+        // An AuthorizationPolicy requires an identity (MeshTLSAuthentication) or an address
+        // (NetworkAuthentication); none admits "a client without an identity" only.
+        ctx.unsupported(
+          'plaintext clients on a port with mTLS "permissive"',
+          `Linkerd authorizes a client by its identity or by its address, never by having no identity: admitting plaintext clients on "${service.id}" port "${port.name}" would admit every meshed workload too, so only the declared callers are admitted, over mTLS`,
+          span,
+        );
+        break;
+      case "disabled":
+        ctx.unsupported(
+          'mTLS mode "disabled"',
+          `Linkerd always uses mTLS between meshed pods; turning it off for "${service.id}" port "${port.name}" means skipping the proxy, and with it authorization, so the port keeps mTLS`,
+          span,
+        );
+        break;
+      default:
+        assertNever(port.mtls, "mTLS mode");
+    }
   }
 }
 
@@ -202,7 +220,7 @@ export function connectTimeout(ctx: Context): number | undefined {
 // ── Timeouts and retries ────────────────────────────────────────────────────────────────────
 
 function callsTo(ctx: Context, service: ServiceIR, port: PortIR): CallIR[] {
-  return ctx.ir.calls.filter((c) => c.to.kind === "service" && c.to.service === service.id && c.to.port === port.name);
+  return callsInto(ctx, service.id, [port.name]);
 }
 
 /** The one timeout and retry policy every caller of the port gets. */

@@ -442,8 +442,8 @@ export interface ArtifactLike {
 export interface Hop {
   readonly cluster: string;
   readonly weight: number;
-  /** The Deployments the cluster's endpoints resolve to, and each one's inbound decision. */
-  readonly reached: readonly { readonly deployment: string; readonly decision: ListenerDecision }[];
+  /** The Deployments the cluster's endpoints resolve to, the pod port dialled, and each one's inbound decision. */
+  readonly reached: readonly { readonly deployment: string; readonly port: number; readonly decision: ListenerDecision }[];
 }
 
 export type MeshDecision =
@@ -556,6 +556,23 @@ export class EnvoyMesh {
     return { port: Number(port.port), authority, tls: chain.transport_socket !== undefined };
   }
 
+  /**
+   * Whether a workload's Envoy speaks TLS to a callee's inbound port: the transport socket of its
+   * clusters whose endpoints resolve to those pods on that port (undefined: it has none).
+   */
+  tlsTowards(from: Workload, namespace: string, deployments: ReadonlySet<string>, port: number): boolean | undefined {
+    const config = this.configOf(from.namespace, from.deployment);
+    const clusters = arr(obj(obj(config, "bootstrap").static_resources, "static_resources").clusters, "clusters").map((c) => str(obj(c, "cluster").name, "name"));
+    const modes = new Set<boolean>();
+    for (const name of clusters) {
+      const info = clusterInfo(config, name);
+      const reaches = info.endpoints.some((e) => e.port === port && /\.svc\.cluster\.local$/.test(e.host) && this.resolve(e.host).some((w) => w.namespace === namespace && deployments.has(w.deployment)));
+      if (reaches) modes.add(info.acceptedSans !== undefined);
+    }
+    if (modes.size > 1) throw new Error(`${from.deployment} reaches ${namespace} port ${port} both with and without TLS`);
+    return modes.size === 0 ? undefined : modes.has(true);
+  }
+
   /** The Deployments a cluster of a workload's sidecar resolves to. */
   clusterTargets(from: Workload, cluster: string): string[] {
     const info = clusterInfo(this.configOf(from.namespace, from.deployment), cluster);
@@ -565,13 +582,13 @@ export class EnvoyMesh {
   private hops(caller: { config: unknown; spiffeId: string }, clusters: readonly { name: string; weight: number }[], req: HttpRequest | undefined): Hop[] {
     return clusters.map((c) => {
       const info = clusterInfo(caller.config, c.name);
-      const reached: { deployment: string; decision: ListenerDecision }[] = [];
+      const reached: { deployment: string; port: number; decision: ListenerDecision }[] = [];
       for (const endpoint of info.endpoints) {
         for (const w of this.resolve(endpoint.host)) {
           const decision: ListenerDecision = !sanAccepted(info.acceptedSans, w.spiffeId)
             ? { allowed: false, reason: `upstream TLS rejects ${w.spiffeId}` }
             : this.inbound(w, endpoint.port, { tls: info.acceptedSans !== undefined, ...(info.acceptedSans !== undefined ? { peerUriSan: caller.spiffeId } : {}) }, req);
-          reached.push({ deployment: w.deployment, decision });
+          reached.push({ deployment: w.deployment, port: endpoint.port, decision });
         }
       }
       return { cluster: c.name, weight: c.weight, reached };
@@ -668,10 +685,10 @@ export function envoyOracleEvaluator(
         request.protocol === "tcp" ? undefined : { method: request.method ?? "GET", path: request.path ?? "/", headers: request.headers, authority: `${d.host}:${d.port}` };
       const callees = d.pods.map((labels) => workloadWith(d.namespace, labels));
       if (callees.some((c) => c === undefined)) return "unsupported";
+      const inboundPort = ev.servicePortTarget(d.namespace, d.service, d.port);
       const direct = (conn: Connection): TargetDecision => {
-        const port = ev.servicePortTarget(d.namespace, d.service, d.port);
-        if (port === undefined) return { allowed: false, reason: "the Service does not point at a sidecar" };
-        const decisions = callees.map((c) => ev.inbound(c!, port, conn, http));
+        if (inboundPort === undefined) return { allowed: false, reason: "the Service does not point at a sidecar" };
+        const decisions = callees.map((c) => ev.inbound(c!, inboundPort, conn, http));
         const denied = decisions.find((x) => !x.allowed);
         return denied && !denied.allowed ? { allowed: false, reason: denied.reason } : { allowed: true };
       };
@@ -683,9 +700,13 @@ export function envoyOracleEvaluator(
       const portName = services
         .find((s) => s.metadata.name === d.service && s.metadata.namespace === d.namespace)
         ?.spec.ports.find((p: any) => p.port === d.port)?.name;
-      // Authorization is the callee's sidecar's: it admits the caller's identity or not. Where the
-      // request goes is the caller's: its sidecar's route to the callee, or the gateway's table.
-      const admitted = direct({ tls: true, peerUriSan: src.spiffeId });
+      // Authorization is the callee's sidecar's: it admits the caller's identity or not, on the
+      // connection the caller's Envoy opens (mTLS, or plaintext to a port with mTLS disabled).
+      // Where the request goes is the caller's: its sidecar's route to the callee, or the
+      // gateway's table.
+      const reachedDeployments = new Set(callees.map((c) => c!.deployment));
+      const tls = inboundPort === undefined ? true : (ev.tlsTowards(caller, d.namespace, reachedDeployments, inboundPort) ?? true);
+      const admitted = direct(tls ? { tls: true, peerUriSan: src.spiffeId } : { tls: false });
       if (!admitted.allowed || !http) return admitted;
       let decision: MeshDecision;
       if (!ev.hasSidecarPatch(caller)) {
@@ -693,9 +714,9 @@ export function envoyOracleEvaluator(
         if (!gw) return admitted;
         decision = ev.ingress(caller, gw.port, { ...http, authority: gw.authority }, { tls: gw.tls });
         // Every ingress route grants, whatever its position: a request the gateway sends elsewhere
-        // is still admitted here, it just has no route to compare.
-        const reached = new Set(callees.map((c) => c!.deployment));
-        if (!decision.allowed || decision.hops.some((h) => h.weight > 0 && h.reached.some((r) => !reached.has(r.deployment)))) return admitted;
+        // (another service, or another port of this one) is still admitted here, it just has no
+        // route to compare.
+        if (!decision.allowed || decision.hops.some((h) => h.weight > 0 && h.reached.some((r) => !reachedDeployments.has(r.deployment) || r.port !== inboundPort))) return admitted;
       } else {
         // Without an upstream the app cannot send it (e.g. a grant through a shared identity or a mirror).
         if (ev.upstreamAddress(caller.namespace, caller.deployment, `${d.service}.${d.namespace}:${portName}`) === undefined) return admitted;

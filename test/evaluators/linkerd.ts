@@ -28,6 +28,8 @@
  * Ties between route objects are settled by creation time, which generated YAML cannot fix; the
  * evaluator reports them as `ambiguous` rather than guessing.
  */
+import type { ConcreteRequest, EvaluatorPlugin, TargetDecision, TargetEvaluator } from "../oracle/evaluator.js";
+import type { Probe } from "../oracle/intent.js";
 
 export interface LinkerdObject {
   readonly apiVersion: string;
@@ -446,3 +448,54 @@ export function authorize(cluster: Cluster, workload: Workload, port: number, cl
   const ambiguous = decisions.some((d) => d.allowed !== decisions[0]!.allowed);
   return ambiguous ? { ...decisions[0]!, ambiguous: true, reason: `tie between ${candidates.map((c) => c.route.metadata.name).join(", ")}` } : decisions[0]!;
 }
+
+// ── The intent oracle's plug-in (test/oracle/evaluator.ts) ───────────────────────────────────
+
+/** Linkerd's name for a SPIFFE identity `spiffe://<td>/ns/<ns>/sa/<sa>`: `<sa>.<ns>.serviceaccount.identity.linkerd.<td>`. */
+export function linkerdIdentityOf(spiffeId: string): string {
+  const m = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(spiffeId);
+  if (!m) throw new Error(`not a Kubernetes SPIFFE id: ${spiffeId}`);
+  return `${m[3]}.${m[2]}.serviceaccount.identity.linkerd.${m[1]}`;
+}
+
+/** The probe's request as the inbound proxy sees it. */
+function requestOf(request: ConcreteRequest): Request {
+  if (request.protocol === "tcp") return { kind: "tcp" };
+  if (request.grpcMethod !== undefined) {
+    const [service, method] = request.grpcMethod.split("/") as [string, string | undefined];
+    if (method !== undefined) return { kind: "grpc", service, method };
+  }
+  return { kind: "http", method: request.method ?? "GET", path: request.path ?? "/", headers: request.headers };
+}
+
+/**
+ * Decides oracle probes (admission only) over the linkerd target's objects: the destination's
+ * pods (one label set per version, in the Service's namespace) on the container port the Service
+ * port targets, a caller with a mesh identity as its Linkerd identity, a plaintext client as an
+ * unauthenticated pod of the cluster network. Every version's pods must admit the request: the
+ * Service may send it to any of them. A tie between routes that would decide differently is a
+ * bug in the target (Linkerd would settle it by creation time), so it throws.
+ */
+export function linkerdOracleEvaluator(objects: readonly LinkerdObject[]): TargetEvaluator {
+  const cluster: Cluster = { objects };
+  return {
+    target: "linkerd",
+    decide(_probe: Probe, request: ConcreteRequest): TargetDecision {
+      const src = request.source;
+      const client: Client = src.kind === "workload" ? { identity: linkerdIdentityOf(src.spiffeId), ip: "10.244.0.10" } : { ip: "10.244.0.11" };
+      const d = request.destination;
+      const req = requestOf(request);
+      const decisions = d.pods.map((labels) => authorize(cluster, { namespace: d.namespace, labels }, d.targetPort, client, req));
+      const tie = decisions.find((x) => x.ambiguous);
+      if (tie) throw new Error(`Linkerd's decision for ${JSON.stringify(req)} to ${d.host}:${d.port} depends on which route is older: ${tie.reason}`);
+      const refused = decisions.find((x) => !x.allowed);
+      return refused ? { allowed: false, reason: refused.reason } : { allowed: true, reason: decisions[0]?.reason ?? "no pods" };
+    },
+  };
+}
+
+/** The Linkerd evaluator for the oracle's equivalence suite: the linkerd target's objects only. */
+export const oraclePlugin: EvaluatorPlugin = {
+  target: "linkerd",
+  evaluator: (output) => linkerdOracleEvaluator(output.artifacts.flatMap((a) => ("yaml" in a && a.yaml && typeof a.yaml === "object" ? [a.yaml as LinkerdObject] : []))),
+};

@@ -233,7 +233,8 @@ function callGraph(ir: MeshIR) {
     const p = s.endpoint as Pod;
     switch (c.kind) {
       case "any":
-        return (s.role.kind === "service" || s.role.kind === "gateway") && meshNamespaces.has(p.namespace);
+        // Every workload of the mesh: its services' pods and its gateways, wherever they run.
+        return (s.role.kind === "service" && meshNamespaces.has(p.namespace)) || s.role.kind === "gateway";
       case "service":
         return s.role.kind === "service" && s.role.service.id === c.id;
       case "gateway":

@@ -20,6 +20,9 @@
 //   container ports; `endPort` makes a range.
 // - Traffic from the node a pod runs on (kubelet probes) is always allowed; no node is modelled.
 import type { INetworkPolicy, INetworkPolicyPeer, INetworkPolicyPort } from "kubernetes-models/networking.k8s.io/v1";
+import type { Artifact } from "../../compiler/artifact.js";
+import type { ConcreteRequest, EvaluatorPlugin, TargetDecision, TargetEvaluator } from "../oracle/evaluator.js";
+import type { Probe } from "../oracle/intent.js";
 
 export type L4Protocol = "TCP" | "UDP" | "SCTP";
 
@@ -178,3 +181,82 @@ export function cidrContains(cidr: string, ip: string): boolean {
   const shift = width - prefix;
   return net.value >> shift === addr.value >> shift;
 }
+
+// ── The intent oracle's plug-in (test/oracle/evaluator.ts) ───────────────────────────────────
+
+/** A Kubernetes object as the kubernetes target's YAML artifacts carry it. */
+type Kube = { readonly kind: string; readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string> }; readonly spec?: any };
+
+/** Pod addresses for the probes: inside the usual pod CIDR, so only an ipBlock covering it matches. */
+function podIp(n: number): string {
+  return `10.244.${Math.floor(n / 250)}.${(n % 250) + 1}`;
+}
+
+/**
+ * Decides oracle probes at L4 over the kubernetes target's objects alone: the destination's pods
+ * are the Deployments its Service selects (or, for a service whose workload meshc does not
+ * deploy, pods wearing the labels the probe names), the port is the Service port's `targetPort`
+ * on those pods, and the source is the calling pod as the probe describes it (its namespace and
+ * labels: a Deployment's pod template, a gateway's selector, or an unmeshed pod). Every pod the
+ * Service selects must admit the connection, since the Service may pick any of them.
+ *
+ * NetworkPolicy has no identities and no TLS: it tells callers apart by pod labels and namespace
+ * (`subjects: "workload"`), and it decides connections, not requests (`layer: "connection"`).
+ */
+export function networkPolicyOracleEvaluator(artifacts: readonly Artifact[]): TargetEvaluator {
+  const objects = artifacts.flatMap((a) => ("yaml" in a && a.yaml && typeof a.yaml === "object" ? [a.yaml as Kube] : []));
+  const namespaces = new Map<string, Record<string, string>>();
+  for (const o of objects) if (o.kind === "Namespace") namespaces.set(o.metadata.name, o.metadata.labels ?? {});
+  const cluster: Cluster = { namespaces, policies: objects.filter((o) => o.kind === "NetworkPolicy") as INetworkPolicy[] };
+  const services = objects.filter((o) => o.kind === "Service");
+  let n = 0;
+  const deployed: Pod[] = objects
+    .filter((o) => o.kind === "Deployment")
+    .map((d) => ({
+      name: `${d.metadata.namespace}/${d.metadata.name}`,
+      namespace: d.metadata.namespace!,
+      labels: d.spec?.template?.metadata?.labels ?? {},
+      ip: podIp(n++),
+      ports: ((d.spec?.template?.spec?.containers ?? []) as { ports?: { name?: string; containerPort: number; protocol?: L4Protocol }[] }[]).flatMap((c) =>
+        (c.ports ?? []).map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.containerPort, protocol: p.protocol ?? "TCP" })),
+      ),
+    }));
+  const sourceIp = podIp(n++);
+  return {
+    target: "kubernetes",
+    layer: "connection",
+    subjects: "workload",
+    decide(_probe: Probe, request: ConcreteRequest): TargetDecision | "unsupported" {
+      // The oracle decides a plaintext client by the port's mTLS mode, a property of the
+      // transport that NetworkPolicy never sees: to it a pod without a sidecar is a pod like any
+      // other, admitted or not by its labels and namespace. The mesh targets' plug-ins decide it.
+      if (request.source.kind === "plaintext") return "unsupported";
+      const d = request.destination;
+      const service = services.find((s) => s.metadata.name === d.service && s.metadata.namespace === d.namespace);
+      if (!service) return { allowed: false, reason: `no Service ${d.namespace}/${d.service}` };
+      const servicePort = ((service.spec?.ports ?? []) as { port: number; targetPort?: number | string; protocol?: L4Protocol }[]).find((p) => p.port === d.port);
+      if (!servicePort) return { allowed: false, reason: `Service ${d.namespace}/${d.service} has no port ${d.port}` };
+      const selector = (service.spec?.selector ?? {}) as Record<string, string>;
+      let pods = deployed.filter((p) => p.namespace === d.namespace && Object.keys(selector).length > 0 && selectorMatches({ matchLabels: selector }, p.labels));
+      // A service whose workload meshc does not deploy runs pods wearing the Service's labels.
+      if (pods.length === 0) pods = d.pods.map((labels, i) => ({ name: `${d.namespace}/${d.service} pod ${i}`, namespace: d.namespace, labels, ip: podIp(n + 1 + i), ports: [] }));
+      const protocol = servicePort.protocol ?? "TCP";
+      const src = request.source;
+      const source: Pod = { name: "source", namespace: src.namespace, labels: src.labels, ip: sourceIp, ports: [] };
+      for (const pod of pods) {
+        const target = servicePort.targetPort ?? servicePort.port;
+        const port = typeof target === "number" ? target : pod.ports.find((c) => c.name === target && c.protocol === protocol)?.port;
+        if (port === undefined) return { allowed: false, reason: `pod ${pod.name} has no container port "${target}"` };
+        if (!egressAllows(cluster, source, pod, port, protocol)) return { allowed: false, reason: `the source's egress policies refuse ${pod.name}:${port}` };
+        if (!ingressAllows(cluster, source, pod, port, protocol)) return { allowed: false, reason: `${pod.name}'s ingress policies refuse port ${port}` };
+      }
+      return { allowed: true, reason: `admitted by both sides' policies on ${pods.length} pod(s)` };
+    },
+  };
+}
+
+/** The NetworkPolicy evaluator for the oracle's equivalence suite: the kubernetes target's objects only. */
+export const oraclePlugin: EvaluatorPlugin = {
+  target: "kubernetes",
+  evaluator: (output) => networkPolicyOracleEvaluator(output.artifacts),
+};

@@ -16,7 +16,7 @@ describe("the mesh generator", () => {
         expect(errors.map((d) => `${d.code} ${d.span?.line}: ${d.message}`), renderMesh(mesh)).toEqual([]);
         expect(result.ir?.services.length).toBe(mesh.services.length);
       }),
-      { seed: SEED, numRuns: 150 },
+      { seed: SEED, numRuns: 100 },
     );
   });
 });

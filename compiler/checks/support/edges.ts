@@ -22,9 +22,18 @@ export interface RequestEdge {
   readonly timeouts: readonly (number | undefined)[];
 }
 
+const routeIndexes = new WeakMap<CheckContext["ir"], Map<string, RouteIR>>();
+
 /** The route of a service port, if the mesh declares one. */
 export function routeOf(ctx: CheckContext, service: string, port: string): RouteIR | undefined {
-  return ctx.ir.routes.find((r) => r.service === service && r.port === port);
+  let byPort = routeIndexes.get(ctx.ir);
+  if (!byPort) {
+    byPort = new Map();
+    // The first route of a port wins, as a search of the list would find it.
+    for (const r of ctx.ir.routes) if (!byPort.has(`${r.service}\0${r.port}`)) byPort.set(`${r.service}\0${r.port}`, r);
+    routeIndexes.set(ctx.ir, byPort);
+  }
+  return byPort.get(`${service}\0${port}`);
 }
 
 /**
@@ -36,8 +45,22 @@ function effective<T>(route: RouteIR | undefined, own: T | undefined, pick: (rul
   return route.rules.map((rule) => pick(rule) ?? own);
 }
 
-/** Every service-to-service, service-to-external and ingress edge, sorted by call id then ingress. */
-export function requestEdges(ctx: CheckContext): RequestEdge[] {
+const edgeLists = new WeakMap<CheckContext["ir"], readonly RequestEdge[]>();
+
+/**
+ * Every service-to-service, service-to-external and ingress edge, sorted by call id then ingress.
+ * Built once per mesh: several checks walk the same graph.
+ */
+export function requestEdges(ctx: CheckContext): readonly RequestEdge[] {
+  let edges = edgeLists.get(ctx.ir);
+  if (!edges) {
+    edges = buildRequestEdges(ctx);
+    edgeLists.set(ctx.ir, edges);
+  }
+  return edges;
+}
+
+function buildRequestEdges(ctx: CheckContext): RequestEdge[] {
   const edges: RequestEdge[] = [];
   for (const call of ctx.ir.calls) {
     if (call.from.kind !== "service") continue; // `anyService` is no particular node of a chain
@@ -78,9 +101,9 @@ export function maxTries(edge: RequestEdge): { tries: number; retries?: RetryIR 
 export function adjacency(edges: readonly RequestEdge[]): Map<NodeId, RequestEdge[]> {
   const out = new Map<NodeId, RequestEdge[]>();
   for (const e of edges) {
-    const list = out.get(e.from) ?? [];
-    list.push(e);
-    out.set(e.from, list);
+    const list = out.get(e.from);
+    if (list) list.push(e);
+    else out.set(e.from, [e]);
   }
   return out;
 }
