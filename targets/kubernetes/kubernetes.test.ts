@@ -319,3 +319,19 @@ describe("kubernetes target: built with the envoy sidecars", () => {
     expect(names(["kubernetes", "envoy"]).sort()).toEqual(["allow-dns", "default-deny-egress", "default-deny-ingress"]);
   });
 });
+
+describe("kubernetes target: ports that accept plaintext", () => {
+  it("opens a permissive port to every source, and says NetworkPolicy cannot tell who is plaintext", () => {
+    const result = compileSource(`import { defineMesh } from "meshc";
+export default defineMesh({ name: "shop", namespace: "shop", services: {
+  web: { ports: { http: { port: 80 }, metrics: { port: 9090, mtls: "permissive" } } },
+  api: { ports: { http: { port: 8080 } } },
+} }, (s) => ({ calls: [{ from: s.api, to: s.web.ports.http }, { from: s.api, to: s.web.ports.metrics }] }));
+`);
+    const run = kubernetesTarget.run(result.ir!, { stateDir: "/nonexistent" });
+    const metrics = run.artifacts.find((a) => a.path.endsWith("networkpolicy-allow-web-metrics.yaml"));
+    expect(("yaml" in metrics! ? (metrics.yaml as INetworkPolicy) : undefined)!.spec!.ingress).toEqual([{ ports: [{ protocol: "TCP", port: 9090 }] }]);
+    expect(run.diagnostics.map((d) => [d.code, d.span?.line])).toEqual([["MESH200", 3]]);
+    expect(run.diagnostics[0]!.message).toContain('identities on the permissive port "web:metrics"');
+  });
+});

@@ -319,7 +319,31 @@ export function networkPolicies(
     entry.peers.set(peerKey(e.from), e.from);
     byCallee.set(key, entry);
   }
-  for (const [, { service, port, peers, span }] of [...byCallee.entries()].sort(([a], [b]) => compareIds(a, b))) {
+  // A permissive or disabled port accepts plaintext from any client (a metrics scraper, say): the
+  // mesh cannot name who that is, so at L4 the port is open to every source.
+  const plaintextPorts = new Map<string, { service: ServiceIR; port: PortIR }>();
+  if (!envoySidecars) {
+    for (const service of ir.services) {
+      for (const port of service.ports) if (port.mtls !== "strict") plaintextPorts.set(`${service.id}:${port.name}`, { service, port });
+    }
+  }
+  for (const [, { service, port }] of [...plaintextPorts.entries()].sort(([a], [b]) => compareIds(a, b))) {
+    const span = port.fieldSpans.mtls ?? service.fieldSpans.mtls ?? ir.fieldSpans.defaults ?? port.span;
+    out.push({
+      policy: policy(ir, `allow-${service.name}-${port.name}`, service.namespace, service.selector, { ingress: [{ ports: [tcp(port.targetPort)] }] }),
+      span,
+    });
+    diagnostics.push(
+      unsupported(
+        TARGET,
+        `identities on the ${port.mtls} port "${service.key}:${port.name}"`,
+        `NetworkPolicy cannot tell a plaintext client from a mesh workload, so the port is open to every pod at L4; the mesh's own policies still decide callers by identity`,
+        span,
+      ),
+    );
+  }
+  for (const [key, { service, port, peers, span }] of [...byCallee.entries()].sort(([a], [b]) => compareIds(a, b))) {
+    if (plaintextPorts.has(key)) continue;
     const any = peers.get("any");
     const from = any ? [any] : [...peers.entries()].sort(([a], [b]) => compareIds(a, b)).map(([, p]) => p);
     out.push({
