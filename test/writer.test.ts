@@ -58,6 +58,26 @@ describe("the writer", () => {
     expect(fs.readdirSync(path.dirname(out))).toEqual(["out"]);
   });
 
+  it("links the unchanged files of the previous output instead of writing them again", () => {
+    const out = path.join(dir(), "out");
+    writeOutput(out, artifacts);
+    const ino = (p: string) => fs.statSync(path.join(out, p)).ino;
+    const before = { pem: ino("certs/root.pem"), secret: ino("certs/shop/secret-web-mesh-cert.yaml"), peer: ino("istio/shop/peerauthentication-default.yaml") };
+    // A hand edit of the same length must not survive the rebuild.
+    fs.writeFileSync(path.join(out, "istio/shop/peerauthentication-default.yaml"), fs.readFileSync(path.join(out, "istio/shop/peerauthentication-default.yaml"), "utf8").replace("shop", "shoq"));
+    const changed: Artifact = { path: "certs/root.pem", text: "-----BEGIN CERTIFICATE-----\nother\n" };
+    writeOutput(out, [artifacts[0]!, artifacts[1]!, changed]);
+    expect(ino("certs/shop/secret-web-mesh-cert.yaml")).toBe(before.secret);
+    expect(fs.statSync(path.join(out, "certs/shop/secret-web-mesh-cert.yaml")).mode & 0o777).toBe(0o600);
+    expect(ino("certs/root.pem")).not.toBe(before.pem);
+    expect(fs.readFileSync(path.join(out, "certs/root.pem"), "utf8")).toBe(changed.text);
+    expect(fs.readFileSync(path.join(out, "istio/shop/peerauthentication-default.yaml"), "utf8")).toContain("namespace: shop\n");
+    expect(fs.statSync(path.join(out, "certs/shop/secret-web-mesh-cert.yaml")).nlink).toBe(1);
+    expect(fs.readdirSync(path.dirname(out))).toEqual(["out"]);
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")) as { files: { path: string; sha256: string }[] };
+    for (const entry of manifest.files) expect(createHash("sha256").update(fs.readFileSync(path.join(out, entry.path))).digest("hex")).toBe(entry.sha256);
+  });
+
   it("leaves the previous output untouched when rendering fails", () => {
     const out = path.join(dir(), "out");
     writeOutput(out, artifacts);
