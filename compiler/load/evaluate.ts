@@ -203,7 +203,8 @@ function hasSyntaxErrors(sf: ts.SourceFile): boolean {
 }
 
 /**
- * TypeScript's semantics for what esbuild cannot read from a tsconfig here: ES2022 class fields
+ * TypeScript's semantics for what esbuild cannot read from a tsconfig here: strict mode (a mesh file
+ * is an ES module, and writing to a frozen handle must throw), ES2022 class fields
  * (`useDefineForClassFields`, as TypeScript's ES2022 target implies), unused imports elided, and
  * CommonJS with the `__esModule` interop TypeScript's `esModuleInterop` gives.
  */
@@ -215,7 +216,7 @@ function esbuildOptions(file: string, sourcemap: boolean): esbuild.TransformOpti
     sourcefile: file,
     sourcemap: sourcemap ? "external" : false,
     logLevel: "silent",
-    tsconfigRaw: { compilerOptions: { useDefineForClassFields: true, verbatimModuleSyntax: false, experimentalDecorators: false } },
+    tsconfigRaw: { compilerOptions: { alwaysStrict: true, useDefineForClassFields: true, verbatimModuleSyntax: false, experimentalDecorators: false } },
   };
 }
 
