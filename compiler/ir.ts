@@ -355,6 +355,8 @@ export interface CertificatesIR {
 export interface MeshIR {
   readonly name: string;
   readonly trustDomain: string;
+  /** The cluster's DNS domain: a service's host is `<name>.<namespace>.svc.<clusterDomain>`. */
+  readonly clusterDomain: string;
   /** The default namespace. */
   readonly namespace: string;
   /**

@@ -50,6 +50,7 @@ import type {
 export const DEFAULTS = {
   namespace: "default",
   trustDomain: "cluster.local",
+  clusterDomain: "cluster.local",
   mtls: "strict" as MtlsMode,
   egress: "registry-only" as const,
   keyAlgorithm: "ecdsa-p256" as const,
@@ -422,6 +423,7 @@ export function resolveMesh(raw: RawMeshInput, spans: SpanRegistry, meshSpan: Sp
   return {
     name: spec.name,
     trustDomain,
+    clusterDomain: spec.clusterDomain ?? DEFAULTS.clusterDomain,
     namespace,
     namespaces,
     mtls: meshMtls,

@@ -120,6 +120,12 @@ export const meshSpecSchema = z.strictObject({
   name: z.string(),
   namespace: z.string().optional(),
   trustDomain: z.string().min(1).optional(),
+  clusterDomain: z
+    .string()
+    .regex(/^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/, {
+      message: 'must be a lower-case DNS domain such as "cluster.local"',
+    })
+    .optional(),
   defaults: z
     .strictObject({ mtls: mtls.optional(), egress: z.enum(["registry-only", "allow-any"]).optional(), traffic: trafficPolicySchema.optional() })
     .optional(),

@@ -81,6 +81,13 @@ export interface MeshSpec<S extends ServicesMap, X extends ExternalMap> {
    */
   readonly trustDomain?: string;
   /**
+   * The cluster's DNS domain (the kubelet's `--cluster-domain`): services are reached as
+   * `<name>.<namespace>.svc.<clusterDomain>`. Change it only for a cluster set up with another domain.
+   * @default "cluster.local"
+   * @example "k8s.internal"
+   */
+  readonly clusterDomain?: string;
+  /**
    * Mesh-wide defaults.
    * @default {}
    * @example { mtls: "strict", egress: "registry-only", traffic: { timeout: "15s" } }

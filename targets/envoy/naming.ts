@@ -29,7 +29,6 @@ export const PRIVILEGED_PORT_LIMIT = 1024;
 export const GATEWAY_PORT_OFFSET = 8000;
 
 /** The cluster's DNS domain; the IR does not carry it (see README). */
-export const CLUSTER_DOMAIN = "cluster.local";
 
 export const CONFIG_DIR = "/etc/envoy";
 export const BOOTSTRAP_FILE = "envoy.yaml";
@@ -62,8 +61,8 @@ export function meshServiceName(service: ServiceIR): string {
   return `${service.name}-mesh`;
 }
 
-export function dnsName(serviceName: string, namespace: string): string {
-  return `${serviceName}.${namespace}.svc.${CLUSTER_DOMAIN}`;
+export function dnsName(serviceName: string, namespace: string, clusterDomain: string): string {
+  return `${serviceName}.${namespace}.svc.${clusterDomain}`;
 }
 
 /** The inbound listener port of a service port: fixed by the port's position among the service's ports. */

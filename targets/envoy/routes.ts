@@ -24,7 +24,7 @@ import { versionServiceName } from "../conventions.js";
 import { cluster, reportBudgetApproximation, type ClusterSpec, type UpstreamCodec } from "./clusters.js";
 import { duration, extension, FILTER, fractionalPercent, meshUpstreamTls, stringMatcher, typed, TYPE, type Json } from "./envoy-api.js";
 import { type Constraints, type MeshIndex, type Reporter, type RequestPolicy } from "./model.js";
-import { CLUSTER_DOMAIN, dnsName, inboundPort, meshServiceName, outboundClusterName } from "./naming.js";
+import { dnsName, inboundPort, meshServiceName, outboundClusterName } from "./naming.js";
 
 /** A slice of a caller's traffic to one callee port, with the policy it gets. */
 export interface Selector {
@@ -87,7 +87,7 @@ export class ClusterRegistry {
     this.serviceDestinations.set(`${service.id}:${port.name}`, dest);
     if (!this.specs.has(name)) {
       const v = version === undefined ? undefined : service.versions.find((x) => x.name === version);
-      const host = dnsName(v ? versionServiceName(service, v) : meshServiceName(service), service.namespace);
+      const host = dnsName(v ? versionServiceName(service, v) : meshServiceName(service), service.namespace, this.index.ir.clusterDomain);
       this.specs.set(name, {
         name,
         discovery: "STRICT_DNS",
@@ -300,13 +300,13 @@ function destinationClusters(registry: ClusterRegistry, target: RouteTarget, rul
   }
 }
 
-function hostRewrite(caller: Caller, target: RouteTarget): string | undefined {
+function hostRewrite(registry: ClusterRegistry, caller: Caller, target: RouteTarget): string | undefined {
   switch (target.kind) {
     case "external":
       // The app dialled 127.0.0.1; the host expects its own name.
       return target.host;
     case "service":
-      return caller.rewriteHost ? `${target.dest.service.name}.${target.dest.service.namespace}.svc.${CLUSTER_DOMAIN}:${target.dest.port.port}` : undefined;
+      return caller.rewriteHost ? `${dnsName(target.dest.service.name, target.dest.service.namespace, registry.index.ir.clusterDomain)}:${target.dest.port.port}` : undefined;
     default:
       return assertNever(target, "route target");
   }
@@ -319,7 +319,7 @@ function routeAction(registry: ClusterRegistry, reporter: Reporter, caller: Call
   for (const c of clusters) registry.budget(c.name, retries);
   const lb = target.kind === "service" ? target.dest.service.traffic.loadBalancer : target.traffic.loadBalancer;
   const mirror = rule.mirror && target.kind === "service" ? mirrorPolicy(registry, reporter, target.dest, rule.mirror) : undefined;
-  const host = hostRewrite(caller, target);
+  const host = hostRewrite(registry, caller, target);
   return {
     route: {
       ...(clusters.length === 1 ? { cluster: clusters[0]!.name } : { weighted_clusters: { clusters: clusters.map((c) => ({ name: c.name, weight: c.weight })) } }),

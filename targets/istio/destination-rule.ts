@@ -24,7 +24,7 @@ export function destinationRules(ctx: Context, externalNames: ReadonlyMap<string
     };
     out.push(
       object(ctx, NETWORKING, "DestinationRule", service.name, service.namespace, {
-        host: fqdn(service),
+        host: fqdn(ctx, service),
         trafficPolicy,
         ...(service.versions.length > 0 ? { subsets: service.versions.map((v) => ({ name: v.name, labels: subsetLabels(service, v.selector) })) } : {}),
       }),

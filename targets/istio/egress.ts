@@ -39,7 +39,7 @@ export function egressHosts(ctx: Context, service: ServiceIR): string[] {
   const hosts = new Set<string>([`${ISTIO_SYSTEM_NAMESPACE}/*`]);
   const addService = (id: string) => {
     const target = ctx.services.get(id);
-    if (target) hosts.add(`${namespaceRef(service.namespace, target.namespace)}/${fqdn(target)}`);
+    if (target) hosts.add(`${namespaceRef(service.namespace, target.namespace)}/${fqdn(ctx, target)}`);
   };
   const calledPorts = new Set<string>();
   // Its own calls and every workload's: hosts and ports are sets, so their order does not matter.

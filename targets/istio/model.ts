@@ -28,7 +28,6 @@ import { unsupported } from "../target.js";
 export const TARGET = "istio";
 
 /** The Kubernetes cluster DNS domain. The IR has no field for it; every stock cluster uses this one. */
-export const CLUSTER_DOMAIN = "cluster.local";
 
 /** A namespaced Kubernetes object as meshc writes it. */
 export interface IstioObject {
@@ -187,9 +186,9 @@ export const SECURITY = "security.istio.io/v1";
 /** EnvoyFilter has no v1: v1alpha3 is its only (and storage) version. */
 export const NETWORKING_ALPHA = "networking.istio.io/v1alpha3";
 
-/** `<name>.<namespace>.svc.cluster.local`: the host Istio knows a Kubernetes Service by. */
-export function fqdn(service: Pick<ServiceIR, "name" | "namespace">): string {
-  return `${service.name}.${service.namespace}.svc.${CLUSTER_DOMAIN}`;
+/** `<name>.<namespace>.svc.<cluster domain>`: the host Istio knows a Kubernetes Service by. */
+export function fqdn(ctx: Pick<Context, "ir">, service: Pick<ServiceIR, "name" | "namespace">): string {
+  return `${service.name}.${service.namespace}.svc.${ctx.ir.clusterDomain}`;
 }
 
 /** HTTP, HTTP/2 and gRPC ports carry requests; Istio routes and authorizes them at L7. */

@@ -167,7 +167,7 @@ function portSelector(service: ServiceIR, port: PortIR): Record<string, unknown>
 }
 
 export function renderDestinations(ctx: Context, service: ServiceIR, port: PortIR, dests: readonly WeightedVersionIR[]): Record<string, unknown>[] {
-  const host = fqdn(service);
+  const host = fqdn(ctx, service);
   if (dests.length === 0) return [{ destination: { host, ...portSelector(service, port) } }];
   const weights = integerWeights(ctx, dests);
   if (dests.length === 1) return [{ destination: { host, subset: dests[0]!.version, ...portSelector(service, port) } }];
@@ -187,13 +187,13 @@ function renderMirror(ctx: Context, service: ServiceIR, port: PortIR, m: MirrorI
   let mirror: Record<string, unknown>;
   switch (m.to.kind) {
     case "version":
-      mirror = { host: fqdn(service), subset: m.to.version, ...(service.ports.length > 1 ? { port: { number: port.port } } : {}) };
+      mirror = { host: fqdn(ctx, service), subset: m.to.version, ...(service.ports.length > 1 ? { port: { number: port.port } } : {}) };
       break;
     case "service": {
       const to = m.to;
       const target = ctx.services.get(to.service);
       const targetPort = target?.ports.find((p) => p.name === to.port);
-      mirror = target ? { host: fqdn(target), ...(targetPort && target.ports.length > 1 ? { port: { number: targetPort.port } } : {}) } : { host: to.service };
+      mirror = target ? { host: fqdn(ctx, target), ...(targetPort && target.ports.length > 1 ? { port: { number: targetPort.port } } : {}) } : { host: to.service };
       break;
     }
     default:
@@ -318,7 +318,7 @@ export function virtualServices(ctx: Context, externalNames: ReadonlyMap<string,
     if (http.length + tcp.length === 0) continue;
     out.push(
       object(ctx, NETWORKING, "VirtualService", service.name, service.namespace, {
-        hosts: [fqdn(service)],
+        hosts: [fqdn(ctx, service)],
         ...(http.length > 0 ? { http } : {}),
         ...(tcp.length > 0 ? { tcp } : {}),
       }),

@@ -139,6 +139,7 @@ function syntheticMesh(calls: readonly SyntheticCall[]): MeshIR {
   return {
     name: "shop",
     trustDomain: "cluster.local",
+    clusterDomain: "cluster.local",
     namespace: "shop",
     namespaces: ["shop"],
     mtls: "strict",

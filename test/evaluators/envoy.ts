@@ -470,6 +470,8 @@ export class EnvoyMesh {
     artifacts: readonly ArtifactLike[],
     private readonly workloads: readonly Workload[],
     parseYaml: (text: string) => unknown,
+    /** The cluster's DNS domain (the kubelet's `--cluster-domain`), which Service names resolve under. */
+    private readonly clusterDomain = "cluster.local",
   ) {
     for (const a of artifacts) {
       if (a.yaml === undefined) continue;
@@ -529,8 +531,8 @@ export class EnvoyMesh {
   }
 
   private resolve(host: string): Workload[] {
-    const m = /^([^.]+)\.([^.]+)\.svc\.cluster\.local$/.exec(host);
-    if (!m) throw new Error(`endpoint ${host} is not a Service DNS name`);
+    const m = /^([^.]+)\.([^.]+)\.svc\.(.+)$/.exec(host);
+    if (!m || m[3] !== this.clusterDomain) throw new Error(`endpoint ${host} is not a Service DNS name`);
     const service = this.services.get(`${m[2]}/${m[1]}`);
     if (!service) return [];
     const selector = obj(obj(service.spec, "spec").selector, "selector");
@@ -566,7 +568,7 @@ export class EnvoyMesh {
     const modes = new Set<boolean>();
     for (const name of clusters) {
       const info = clusterInfo(config, name);
-      const reaches = info.endpoints.some((e) => e.port === port && /\.svc\.cluster\.local$/.test(e.host) && this.resolve(e.host).some((w) => w.namespace === namespace && deployments.has(w.deployment)));
+      const reaches = info.endpoints.some((e) => e.port === port && e.host.endsWith(`.svc.${this.clusterDomain}`) && this.resolve(e.host).some((w) => w.namespace === namespace && deployments.has(w.deployment)));
       if (reaches) modes.add(info.acceptedSans !== undefined);
     }
     if (modes.size > 1) throw new Error(`${from.deployment} reaches ${namespace} port ${port} both with and without TLS`);
@@ -646,6 +648,8 @@ export function envoyOracleEvaluator(
   envoyArtifacts: readonly ArtifactLike[],
   clusterArtifacts: readonly ArtifactLike[],
   parseYaml: (text: string) => unknown,
+  /** The cluster's DNS domain, a setting of the cluster rather than of any object. */
+  clusterDomain = "cluster.local",
 ): TargetEvaluator {
   const objects = [...envoyArtifacts, ...clusterArtifacts].filter((a) => a.yaml !== undefined && !a.path.includes("/patches/")).map((a) => a.yaml as Kube);
   const deployments = objects.filter((o) => o.kind === "Deployment");
@@ -662,7 +666,7 @@ export function envoyOracleEvaluator(
         labels: d.spec.template.metadata.labels ?? {},
         spiffeId: `spiffe://${trustDomain}/ns/${d.metadata.namespace}/sa/${d.spec.template.spec.serviceAccountName ?? "default"}`,
       }));
-      mesh = new EnvoyMesh(envoyArtifacts, workloads, parseYaml);
+      mesh = new EnvoyMesh(envoyArtifacts, workloads, parseYaml, clusterDomain);
     }
     return mesh;
   };

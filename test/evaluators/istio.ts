@@ -364,7 +364,8 @@ export interface Mismatch {
   readonly istio: unknown;
 }
 
-const fqdn = (s: Pick<ServiceIR, "name" | "namespace">) => `${s.name}.${s.namespace}.svc.cluster.local`;
+/** A Service's host in the cluster: the cluster domain is istiod's setting, which the mesh declares. */
+const fqdn = (ir: Pick<MeshIR, "clusterDomain">, s: Pick<ServiceIR, "name" | "namespace">) => `${s.name}.${s.namespace}.svc.${ir.clusterDomain}`;
 
 /** The pods of a service as the Kubernetes target deploys them: one set per version. */
 function podsOf(s: ServiceIR): Pod[] {
@@ -404,9 +405,9 @@ function istioFaultAndMirror(ir: MeshIR, ev: IstioEvaluator, service: ServiceIR,
   let mirror: unknown = null;
   if (r.mirror) {
     const pct = r.mirrorPercentage?.value ?? 100;
-    if (r.mirror.host === fqdn(service) && r.mirror.subset !== undefined) mirror = [`@${r.mirror.subset}`, pct];
+    if (r.mirror.host === fqdn(ir, service) && r.mirror.subset !== undefined) mirror = [`@${r.mirror.subset}`, pct];
     else {
-      const target = ir.services.find((s) => fqdn(s) === r.mirror.host);
+      const target = ir.services.find((s) => fqdn(ir, s) === r.mirror.host);
       const port = target?.ports.find((p) => (r.mirror.port ? p.port === r.mirror.port.number : target.ports.length === 1));
       mirror = [`${target?.id}:${port?.name}`, pct];
     }
@@ -452,7 +453,7 @@ export function compareBeyondOracle(ir: MeshIR, objects: readonly unknown[]): { 
       for (const request of requestsFor(ir, service, port)) {
         const d = decide(index, { caller: { kind: "service", service: caller.id }, callee: service.id, port: port.name, protocol: port.protocol, ...request });
         if (!d.allowed || !d.route) continue;
-        const r = ev.route(podsOf(caller)[0]!, [fqdn(service)], port.port, asHttp(request));
+        const r = ev.route(podsOf(caller)[0]!, [fqdn(ir, service)], port.port, asHttp(request));
         check(`fault/mirror ${caller.id} -> ${route.id} ${JSON.stringify(request)}`, faultAndMirror(d.route), typeof r === "string" ? r : istioFaultAndMirror(ir, ev, service, r.route));
       }
     }
@@ -481,7 +482,7 @@ export function compareBeyondOracle(ir: MeshIR, objects: readonly unknown[]): { 
         const r = ev.route(outsider, [...ingress.hosts], undefined, req, `${ingress.gateway.namespace}/${ingress.name}`);
         if (ev.authorize(gatewayPod, { port: ingress.targetPort, http: req }) && typeof r !== "string") {
           const dest = r.route.route?.[0]?.destination;
-          const callee = ir.services.find((s) => fqdn(s) === dest?.host);
+          const callee = ir.services.find((s) => fqdn(ir, s) === dest?.host);
           const calleePort = callee?.ports.find((p) => (dest?.port ? p.port === dest.port.number : callee.ports.length === 1));
           const decision = callee ? routeDecision(ev, r.route, podsOf(callee).map((p) => p.labels)) : undefined;
           istio = {
@@ -501,7 +502,7 @@ export function compareBeyondOracle(ir: MeshIR, objects: readonly unknown[]): { 
   for (const service of ir.services) {
     const want = meshEgress(ir, service);
     const pod = podsOf(service)[0]!;
-    for (const target of ir.services) check(`egress ${service.id} -> ${target.id}`, want.has(target.id), ev.egressAllows(pod, target.namespace, fqdn(target)));
+    for (const target of ir.services) check(`egress ${service.id} -> ${target.id}`, want.has(target.id), ev.egressAllows(pod, target.namespace, fqdn(ir, target)));
     // Proxies know external hosts by name: two declarations of one host are one host to them.
     const hosts = new Set(ir.external.filter((x) => want.has(`external/${x.id}`)).map((x) => x.host));
     for (const x of ir.external) check(`egress ${service.id} -> external ${x.id}`, hosts.has(x.host), ev.egressAllows(pod, ir.namespace, x.host));

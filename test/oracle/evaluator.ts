@@ -127,7 +127,7 @@ export function concreteRequest(ir: MeshIR, probe: Probe, index: OracleIndex = i
     destination: {
       service: callee.name,
       namespace: callee.namespace,
-      host: `${callee.name}.${callee.namespace}.svc.cluster.local`,
+      host: `${callee.name}.${callee.namespace}.svc.${ir.clusterDomain}`,
       port: port.port,
       targetPort: port.targetPort,
       pods: callee.versions.length > 0 ? callee.versions.map((v) => ({ ...callee.labels, ...v.selector })) : [{ ...callee.labels, ...callee.selector }],

@@ -61,6 +61,7 @@ export function generatedMesh(n: number, fanOut: number): MeshIR {
   return {
     name: "scale",
     trustDomain: "cluster.local",
+    clusterDomain: "cluster.local",
     namespace: ns,
     namespaces: [ns],
     mtls: "strict",
