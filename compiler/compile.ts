@@ -21,6 +21,8 @@ export interface CompileResult {
   /** Present once the mesh loaded and validated, even when checks found errors. */
   readonly ir?: MeshIR;
   readonly program?: ts.Program;
+  /** The mesh's own source files, absolute, once type-checked (what watch mode watches). */
+  readonly files?: readonly string[];
   /**
    * Milliseconds per phase, for `--timings` and the benchmark: load (= typecheck + evaluate),
    * validate, resolve, checks.
@@ -41,7 +43,7 @@ export function compileMesh(entry: string, options: CompileOptions = {}): Compil
   };
   // `load` is the sum of its parts, `typecheck` and `evaluate`, which the loader reports itself.
   const loaded = time("load", () => loadMesh(entry, { ...options, timings }));
-  const base = { sources: loaded.sources, ...(loaded.program ? { program: loaded.program } : {}), timings };
+  const base = { sources: loaded.sources, ...(loaded.program ? { program: loaded.program } : {}), ...(loaded.files ? { files: loaded.files } : {}), timings };
   if (!loaded.raw || hasErrors(loaded.diagnostics)) return { ...base, diagnostics: sortDiagnostics(loaded.diagnostics) };
   try {
     const { diagnostics: schemaDiagnostics } = time("validate", () => validateRaw(loaded.raw!, loaded.spans, loaded.meshSpan));

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { compileMesh, type CompileResult } from "../compile.js";
-import { createLoadCache } from "../load/index.js";
+import { createLoadCache, disposeLoadCache } from "../load/index.js";
 
 export interface WatchOptions {
   /** Stops watching; the promise returned by {@link watchMesh} then resolves. */
@@ -30,8 +30,8 @@ export function watchMesh(entry: string, onResult: (result: CompileResult, elaps
     const t0 = performance.now();
     const result = compileMesh(entry, { cache });
     const elapsed = performance.now() - t0;
-    const userFiles = result.program?.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !sf.fileName.includes("/node_modules/")) ?? [];
-    files = new Set([path.resolve(entry), ...userFiles.map((sf) => path.resolve(sf.fileName))]);
+    // Until the mesh type-checks once, only the entry is known.
+    if (result.files) files = new Set([path.resolve(entry), ...result.files]);
     syncWatchers();
     onResult(result, elapsed);
   };
@@ -72,6 +72,7 @@ export function watchMesh(entry: string, onResult: (result: CompileResult, elaps
       if (timer) clearTimeout(timer);
       for (const watcher of watchers.values()) watcher.close();
       watchers.clear();
+      disposeLoadCache(cache);
       resolve();
     };
     if (options.signal.aborted) return stop();

@@ -11,7 +11,7 @@ import { EvaluationError, evaluateMesh, type TranspileCache } from "./evaluate.j
 import { MAX_ARRAY_LENGTH, snapshot, type SnapshotIssue } from "./snapshot.js";
 import { MeshSources } from "./source.js";
 import { SpanRegistry } from "./spans.js";
-import { createTypeCheckCache, fromTs, typeCheck, type TypeCheckCache } from "./typecheck.js";
+import { createTypeCheckCache, disposeTypeCheckCache, fromTs, typeCheck, type TypeCheckCache } from "./typecheck.js";
 
 /** What the mesh program declared: its spec and what each policy function returned. */
 export interface RawMesh {
@@ -24,6 +24,8 @@ export interface Loaded {
   readonly spans: SpanRegistry;
   readonly diagnostics: Diagnostic[];
   readonly program?: ts.Program;
+  /** The mesh's own source files, absolute (the entry and what it imports), once type-checked. */
+  readonly files?: readonly string[];
   /** Present when the mesh type-checked and ran. */
   readonly raw?: RawMesh;
   /** Span of the `defineMesh(…)` arguments: the fallback location for mesh-wide problems. */
@@ -55,6 +57,11 @@ export function createLoadCache(): LoadCache {
   return { typeCheck: createTypeCheckCache(), transpiled: new Map() };
 }
 
+/** Stops what a cache keeps running between loads (the native type-checker's process). */
+export function disposeLoadCache(cache: LoadCache): void {
+  disposeTypeCheckCache(cache.typeCheck);
+}
+
 /**
  * Loads a mesh: type-check with the TypeScript compiler API, then run it and collect the
  * declarations. A user's mistake becomes a diagnostic, never an exception.
@@ -67,17 +74,20 @@ export function loadMesh(entry: string, options: LoadOptions = {}): Loaded {
   }
   const timings = options.timings ?? {};
   let program: ts.Program | undefined;
+  let files: readonly string[] | undefined;
   if (!options.skipTypeCheck) {
     const t0 = performance.now();
     const checked = typeCheck(sources, options.oldProgram, options.cache?.typeCheck);
     timings.typecheck = (timings.typecheck ?? 0) + performance.now() - t0;
     program = checked.program;
+    files = checked.userFiles;
     // Running a mesh with type errors would report the same mistakes twice, less precisely.
-    if (hasErrors(checked.diagnostics)) return { sources, spans, program, diagnostics: checked.diagnostics };
+    if (hasErrors(checked.diagnostics)) return { sources, spans, ...(program ? { program } : {}), files, diagnostics: checked.diagnostics };
   }
   const t0 = performance.now();
   try {
-    return evaluate(sources, spans, program, options.cache?.transpiled);
+    const loaded = evaluate(sources, spans, program, options.cache?.transpiled);
+    return files ? { ...loaded, files } : loaded;
   } finally {
     timings.evaluate = (timings.evaluate ?? 0) + performance.now() - t0;
   }

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 // `require`, not `import`: Node would scan the 9 MB CommonJS file for export names first (~0.7 s).
 import ts = require("typescript");
 import type { Diagnostic } from "../diagnostics.js";
+import { checkNative, closeNative, nativeRequested, startNative, type NativeSession } from "./native.js";
 import type { MeshSources } from "./source.js";
 
 /**
@@ -46,10 +47,13 @@ export function meshcPackageRoot(): string {
 }
 
 export interface TypeCheckResult {
-  readonly program: ts.Program;
+  /** TypeScript 6's program, when it was the checker (its parsed files are reused to run the mesh). */
+  readonly program?: ts.Program;
   readonly diagnostics: Diagnostic[];
-  /** The user's own source files (not declaration files, not node_modules). */
-  readonly userFiles: readonly ts.SourceFile[];
+  /** The user's own source files (not declaration files, not node_modules), absolute. */
+  readonly userFiles: readonly string[];
+  /** Which TypeScript checked: 7 (native) or 6 (in-process). */
+  readonly checker: "native" | "typescript";
 }
 
 /**
@@ -58,6 +62,10 @@ export interface TypeCheckResult {
  * affect and keeps the diagnostics of the others.
  */
 export interface TypeCheckCache {
+  /** The native checker, kept running between checks. */
+  native?: NativeSession;
+  /** The native checker could not start: do not try again for this mesh. */
+  nativeFailed?: boolean;
   builder?: ts.SemanticDiagnosticsBuilderProgram;
   readonly files: Map<string, { readonly text: string; readonly file: ts.SourceFile }>;
 }
@@ -75,9 +83,17 @@ export function typeCheck(sources: MeshSources, oldProgram?: ts.Program, cache?:
   const options = meshCompilerOptions();
   // A mesh.ts outside any project that installs meshc still type-checks against the running meshc.
   const probe = ts.resolveModuleName("meshc", sources.entry, options, ts.sys);
+  let meshcTypes: string | undefined;
   if (!probe.resolvedModule) {
     const dts = path.join(meshcPackageRoot(), "dist", "dsl", "index.d.ts");
-    if (fs.existsSync(dts)) options.paths = { meshc: [dts] };
+    if (fs.existsSync(dts)) {
+      options.paths = { meshc: [dts] };
+      meshcTypes = dts;
+    }
+  }
+  if (nativeRequested() && !cache?.nativeFailed) {
+    const checked = typeCheckNative(sources, meshcTypes, cache);
+    if (checked) return checked;
   }
   let program: ts.Program;
   let semantic: (sf: ts.SourceFile) => readonly ts.Diagnostic[];
@@ -99,7 +115,51 @@ export function typeCheck(sources: MeshSources, oldProgram?: ts.Program, cache?:
   if (raw.every((d) => d.category !== ts.DiagnosticCategory.Error)) {
     for (const sf of userFiles) raw.push(...semantic(sf));
   }
-  return { program, userFiles, diagnostics: raw.map((d) => fromTs(d, sources)) };
+  return { program, userFiles: userFiles.map((sf) => path.resolve(sf.fileName)), diagnostics: raw.map((d) => fromTs(d, sources)), checker: "typescript" };
+}
+
+/**
+ * The native checker's verdict, or undefined when it cannot run here (no binary for this
+ * platform): TypeScript 6 then checks. Without a cache the checker is stopped after the check.
+ */
+function typeCheckNative(sources: MeshSources, meshcTypes: string | undefined, cache: TypeCheckCache | undefined): TypeCheckResult | undefined {
+  let session = cache?.native;
+  const fresh = session === undefined;
+  if (!session) {
+    try {
+      session = startNative(sources, meshcTypes);
+    } catch {
+      if (cache) cache.nativeFailed = true;
+      return undefined;
+    }
+  }
+  let checked: ReturnType<typeof checkNative>;
+  try {
+    checked = checkNative(sources, session, fresh);
+  } catch (error) {
+    // A checker that fails is replaced next time; this check falls back to TypeScript 6.
+    closeQuietly(session);
+    if (cache) cache.native = undefined;
+    if (process.env.MESHC_DEBUG) process.stderr.write(`meshc: the native type-check failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    return undefined;
+  }
+  if (cache) cache.native = session;
+  else closeQuietly(session);
+  return { userFiles: checked.userFiles, diagnostics: checked.diagnostics, checker: "native" };
+}
+
+function closeQuietly(session: NativeSession): void {
+  try {
+    closeNative(session);
+  } catch {
+    // already gone
+  }
+}
+
+/** Stops what a cache keeps running (the native checker). */
+export function disposeTypeCheckCache(cache: TypeCheckCache): void {
+  if (cache.native) closeQuietly(cache.native);
+  cache.native = undefined;
 }
 
 /**

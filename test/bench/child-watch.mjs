@@ -9,7 +9,7 @@ import { PROBE_CALL } from "./generate.mjs";
 
 const [dist, entry, fileRel, edits, resultFile] = process.argv.slice(2);
 const { compileMesh } = await import(pathToFileURL(path.join(dist, "compiler", "compile.js")).href);
-const { createLoadCache } = await import(pathToFileURL(path.join(dist, "compiler", "load", "index.js")).href);
+const { createLoadCache, disposeLoadCache } = await import(pathToFileURL(path.join(dist, "compiler", "load", "index.js")).href);
 
 const file = path.join(path.dirname(entry), fileRel);
 const original = fs.readFileSync(file, "utf8");
@@ -37,6 +37,8 @@ try {
   }
 } finally {
   fs.writeFileSync(file, original);
+  // The native type-checker runs as a child process while the cache keeps it.
+  disposeLoadCache?.(cache);
 }
 const median = (v) => v.sort((a, b) => a - b)[v.length >> 1];
 fs.writeFileSync(

@@ -82,7 +82,7 @@ export async function watchCheck(entry: string, output: CheckOutput, io: Io, sig
     entry,
     (result, elapsed) => {
       report(io, entry, result, output);
-      const files = result.program?.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !sf.fileName.includes("/node_modules/")).length ?? 1;
+      const files = result.files?.length ?? 1;
       io.stderr(`[watch] checked ${shown} in ${Math.round(elapsed)} ms; watching ${files} file${files === 1 ? "" : "s"} for changes (Ctrl-C to stop)\n`);
     },
     { signal, ...(debounceMs !== undefined ? { debounceMs } : {}) },

@@ -1,0 +1,99 @@
+// The native checker (TypeScript 7) must report what TypeScript 6 reports, at the same places:
+// users see its diagnostics, and TypeScript 6 takes over where the native binary is missing.
+import fs from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { scratch } from "../../test/helpers/mesh.js";
+import { MeshSources } from "./source.js";
+import { createTypeCheckCache, disposeTypeCheckCache, typeCheck } from "./typecheck.js";
+
+const bookinfo = fs.readFileSync(new URL("../../examples/bookinfo/mesh.ts", import.meta.url), "utf8");
+const broken = bookinfo
+  .replace("to: s.ratings.ports.http", "to: s.ratingz.ports.http")
+  .replace(`to: "v2" }`, `to: "v9" }`)
+  .replace(`timeout: "2s"`, `timeout: "5 seconds"`);
+
+const saved = process.env.MESHC_TYPESCRIPT;
+afterEach(() => {
+  if (saved === undefined) delete process.env.MESHC_TYPESCRIPT;
+  else process.env.MESHC_TYPESCRIPT = saved;
+});
+
+function checkWith(checker: "native" | "typescript", entry: string) {
+  if (checker === "typescript") process.env.MESHC_TYPESCRIPT = "6";
+  else delete process.env.MESHC_TYPESCRIPT;
+  const result = typeCheck(new MeshSources(entry));
+  expect(result.checker).toBe(checker);
+  return result;
+}
+
+/** Both checkers on the same files: the same codes, messages, spans and user files. */
+function same(files: Record<string, string>, entry = "mesh.ts") {
+  const s = scratch(files);
+  try {
+    const native = checkWith("native", s.file(entry));
+    const typescript = checkWith("typescript", s.file(entry));
+    expect(native.diagnostics).toEqual(typescript.diagnostics);
+    expect([...native.userFiles].sort()).toEqual([...typescript.userFiles].sort());
+    return native;
+  } finally {
+    s.dispose();
+  }
+}
+
+describe("the native type-checker", () => {
+  it("reports a misspelt handle, an undeclared version and a malformed duration as TypeScript 6 does", () => {
+    const r = same({ "mesh.ts": broken });
+    expect(r.diagnostics.map((d) => `${d.code} ${d.span?.line}:${d.span?.column}-${d.span?.endLine}:${d.span?.endColumn}`)).toEqual([
+      "TS2322 70:9-70:16",
+      "TS2551 74:32-74:39",
+      "TS2322 79:69-79:71",
+    ]);
+  });
+
+  it("accepts a valid mesh", () => {
+    expect(same({ "mesh.ts": bookinfo }).diagnostics).toEqual([]);
+  });
+
+  it("places errors after non-ASCII text and other line ends where TypeScript 6 does", () => {
+    const r = same({
+      "mesh.ts": `import { defineMesh } from "meshc";\r\n// café — 日本語 — 🚀🚀\r\nconst note = "é\u2028ü"; const n: number = "😀 not a number";\rexport default defineMesh({ name: "ünïcode", services: {}, trustDomain: 1 });\n`,
+    });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["TS2322", "TS2322"]);
+  });
+
+  it("checks the files a mesh imports, and names them", () => {
+    const r = same({
+      "mesh.ts": `import { defineMesh } from "meshc";\nimport { team } from "./teams/a.js";\nexport default defineMesh({ name: "m", services: team });\n`,
+      "teams/a.ts": `export const team = {\n  a: { ports: { http: { port: 80 } } },\n};\nexport const retries: number = "3";\n`,
+    });
+    expect(r.diagnostics.map((d) => `${d.code} ${d.span?.file}:${d.span?.line}`)).toEqual(["TS2322 teams/a.ts:4"]);
+    expect(r.userFiles.map((f) => f.slice(f.lastIndexOf("/meshc-test-")).replace(/^\/meshc-test-[^/]+\//, "")).sort()).toEqual(["mesh.ts", "teams/a.ts"]);
+  });
+
+  it("reports syntax errors alone, as TypeScript 6 does", () => {
+    const r = same({ "mesh.ts": `import { defineMesh } from "meshc";\nexport default defineMesh({ name: "m", services: { ;\n` });
+    expect(r.diagnostics.length).toBeGreaterThan(0);
+    expect(r.diagnostics.every((d) => d.code.startsWith("TS1"))).toBe(true);
+  });
+
+  it("keeps running between checks and sees each edit (watch mode)", () => {
+    delete process.env.MESHC_TYPESCRIPT;
+    const s = scratch({ "mesh.ts": bookinfo, "other.ts": "export const x: number = 1;\n" });
+    const cache = createTypeCheckCache();
+    try {
+      const sources = () => new MeshSources(s.file("mesh.ts"));
+      expect(typeCheck(sources(), undefined, cache).diagnostics).toEqual([]);
+      const session = cache.native;
+      expect(session).toBeDefined();
+      fs.writeFileSync(s.file("mesh.ts"), broken);
+      expect(typeCheck(sources(), undefined, cache).diagnostics.map((d) => d.code)).toEqual(["TS2322", "TS2551", "TS2322"]);
+      expect(cache.native).toBe(session);
+      fs.writeFileSync(s.file("mesh.ts"), bookinfo);
+      expect(typeCheck(sources(), undefined, cache).diagnostics).toEqual([]);
+    } finally {
+      disposeTypeCheckCache(cache);
+      s.dispose();
+    }
+    expect(cache.native).toBeUndefined();
+  });
+});
