@@ -443,7 +443,7 @@ export interface Hop {
   readonly cluster: string;
   readonly weight: number;
   /** The Deployments the cluster's endpoints resolve to, the pod port dialled, and each one's inbound decision. */
-  readonly reached: readonly { readonly deployment: string; readonly port: number; readonly decision: ListenerDecision }[];
+  readonly reached: readonly { readonly namespace: string; readonly deployment: string; readonly port: number; readonly decision: ListenerDecision }[];
 }
 
 export type MeshDecision =
@@ -584,13 +584,13 @@ export class EnvoyMesh {
   private hops(caller: { config: unknown; spiffeId: string }, clusters: readonly { name: string; weight: number }[], req: HttpRequest | undefined): Hop[] {
     return clusters.map((c) => {
       const info = clusterInfo(caller.config, c.name);
-      const reached: { deployment: string; port: number; decision: ListenerDecision }[] = [];
+      const reached: { namespace: string; deployment: string; port: number; decision: ListenerDecision }[] = [];
       for (const endpoint of info.endpoints) {
         for (const w of this.resolve(endpoint.host)) {
           const decision: ListenerDecision = !sanAccepted(info.acceptedSans, w.spiffeId)
             ? { allowed: false, reason: `upstream TLS rejects ${w.spiffeId}` }
             : this.inbound(w, endpoint.port, { tls: info.acceptedSans !== undefined, ...(info.acceptedSans !== undefined ? { peerUriSan: caller.spiffeId } : {}) }, req);
-          reached.push({ deployment: w.deployment, port: endpoint.port, decision });
+          reached.push({ namespace: w.namespace, deployment: w.deployment, port: endpoint.port, decision });
         }
       }
       return { cluster: c.name, weight: c.weight, reached };
@@ -720,7 +720,9 @@ export function envoyOracleEvaluator(
         // Every ingress route grants, whatever its position: a request the gateway sends elsewhere
         // (another service, or another port of this one) is still admitted here, it just has no
         // route to compare.
-        if (!decision.allowed || decision.hops.some((h) => h.weight > 0 && h.reached.some((r) => !reachedDeployments.has(r.deployment) || r.port !== inboundPort))) return admitted;
+        // Deployments are told apart by namespace too: two services may share a name.
+        const callee = new Set(callees.map((c) => `${c!.namespace}/${c!.deployment}`));
+        if (!decision.allowed || decision.hops.some((h) => h.weight > 0 && h.reached.some((r) => !callee.has(`${r.namespace}/${r.deployment}`) || r.port !== inboundPort))) return admitted;
       } else {
         // Without an upstream the app cannot send it (e.g. a grant through a shared identity or a mirror).
         if (ev.upstreamAddress(caller.namespace, caller.deployment, `${d.service}.${d.namespace}:${portName}`) === undefined) return admitted;
