@@ -1,4 +1,5 @@
-// One `meshc build` in a fresh process, as a user runs it; reports its phases as JSON.
+// One `meshc build --include-secrets` in a fresh process, as a user runs it (with a new CA, so
+// every workload certificate is issued); reports its phases as JSON.
 // Usage: node child-meshc.mjs <dist folder> <mesh.ts> <out folder> <result.json>
 import fs from "node:fs";
 import path from "node:path";
@@ -10,7 +11,15 @@ const { buildMesh } = await import(pathToFileURL(path.join(dist, "compiler", "bu
 const { targets } = await import(pathToFileURL(path.join(dist, "targets", "index.js")).href);
 const moduleLoad = performance.now() - started;
 
-const result = buildMesh(entry, { outDir, stateDir: path.join(path.dirname(outDir), ".meshc"), now: new Date("2026-01-01T00:00:00Z") });
+// Every identity's certificate issued in this run: a fresh CA state (leaves are otherwise reused
+// until they near expiry) and the Secrets written (without them no leaf is issued at all).
+const stateDir = fs.mkdtempSync(path.join(path.dirname(outDir), ".meshc-state-"));
+let result;
+try {
+  result = buildMesh(entry, { outDir, stateDir, includeSecrets: true, now: new Date("2026-01-01T00:00:00Z") });
+} finally {
+  fs.rmSync(stateDir, { recursive: true, force: true });
+}
 const errors = result.diagnostics.filter((d) => d.severity === "error");
 const manifest = result.written?.manifest ?? [];
 fs.writeFileSync(
