@@ -2,7 +2,7 @@
  * Names and labels several targets must agree on. One place, so the certificate target, the Envoy
  * sidecars, the Pulumi program and the evaluators never drift apart.
  */
-import type { Identity, MeshIR, ServiceIR, VersionIR } from "../compiler/ir.js";
+import type { Identity, MeshIR, PortIR, ServiceIR, VersionIR } from "../compiler/ir.js";
 
 /** Labels meshc puts on every object it generates. */
 export function managedLabels(ir: MeshIR): Record<string, string> {
@@ -53,3 +53,21 @@ export const CONTROL_PLANES: Readonly<Record<string, ControlPlane>> = {
   istio: { namespace: ISTIO_SYSTEM_NAMESPACE, podLabels: { app: "istiod" }, ports: [15012] },
   linkerd: { namespace: LINKERD_NAMESPACE, podLabels: { "linkerd.io/control-plane-ns": LINKERD_NAMESPACE }, ports: [8080, 8086, 8090] },
 };
+
+/**
+ * The ports of a service that reach one container port, in groups of two or more. Sidecar
+ * proxies and NetworkPolicy know a port by its number on the pod, so such ports are one port to
+ * them: what one admits, the other admits too, with one mTLS mode and one protocol. Targets that
+ * work this way report every port of a group (a MESH200 at each port's line).
+ */
+export function sharedContainerPorts(service: ServiceIR): PortIR[][] {
+  const byTarget = new Map<number, PortIR[]>();
+  for (const port of service.ports) byTarget.set(port.targetPort, [...(byTarget.get(port.targetPort) ?? []), port]);
+  return [...byTarget.values()].filter((ports) => ports.length > 1);
+}
+
+/** What a target says of one port of a {@link sharedContainerPorts} group. */
+export function sharedContainerPortDetail(service: ServiceIR, group: readonly PortIR[], port: PortIR, who: string): string {
+  const others = group.filter((p) => p !== port).map((p) => `"${p.name}"`);
+  return `port "${port.name}" of "${service.id}" reaches container port ${port.targetPort} like ${others.join(" and ")}, and ${who} knows a port by its number on the pod: callers admitted on one are admitted on the other, with one mTLS mode and one protocol; give each its own target port`;
+}

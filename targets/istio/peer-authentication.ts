@@ -7,7 +7,8 @@
  * Nothing is written to the root namespace (istio-system): a policy there would be mesh-wide and
  * reach workloads this mesh does not own.
  */
-import type { MtlsMode, PortIR, ServiceIR } from "../../compiler/ir.js";
+import type { MtlsMode, ServiceIR } from "../../compiler/ir.js";
+import { sharedContainerPortDetail, sharedContainerPorts } from "../conventions.js";
 import { lockedNamespaces } from "./authorization-policy.js";
 import { SECURITY, object, peerMode, type Context, type IstioObject } from "./model.js";
 
@@ -35,37 +36,19 @@ const STRENGTH: Record<MtlsMode, number> = { disabled: 0, permissive: 1, strict:
 
 /**
  * The mTLS mode of each container port of a service. Istio's proxy knows a port by its number on
- * the pod: Service ports that share one (a port 80 and a port 8080 both on 8080) get one mode, and
- * one protocol. Where they differ, the strictest mode is kept (refusing plaintext can break a
- * client, but never admits one the mesh did not), and both differences are reported.
+ * the pod: Service ports that share one (a port 80 and a port 8080 both on 8080) get one mode, one
+ * protocol and one authorization. Where modes differ, the strictest is kept (refusing plaintext
+ * can break a client, but never admits one the mesh did not); every port of such a group is
+ * reported.
  */
 function containerPortModes(ctx: Context, service: ServiceIR): Map<number, MtlsMode> {
   const modes = new Map<number, MtlsMode>();
-  const first = new Map<number, PortIR>();
   for (const port of service.ports) {
-    const other = first.get(port.targetPort);
-    if (!other) {
-      first.set(port.targetPort, port);
-      modes.set(port.targetPort, port.mtls);
-      continue;
-    }
-    if (other.mtls !== port.mtls) {
-      const strict = STRENGTH[port.mtls] > STRENGTH[other.mtls] ? port : other;
-      const weak = strict === port ? other : port;
-      modes.set(port.targetPort, strict.mtls);
-      ctx.report(
-        "two mTLS modes on one container port",
-        `"${service.id}" ports "${other.name}" and "${port.name}" both reach container port ${port.targetPort}, where Istio applies one mode: "${strict.name}"'s ${strict.mtls} applies to "${weak.name}" too; give them different target ports`,
-        weak.span,
-      );
-    }
-    if (other.protocol !== port.protocol) {
-      ctx.report(
-        "two protocols on one container port",
-        `"${service.id}" ports "${other.name}" (${other.protocol}) and "${port.name}" (${port.protocol}) both reach container port ${port.targetPort}, which Istio's proxy serves with one protocol; give them different target ports`,
-        port.span,
-      );
-    }
+    const before = modes.get(port.targetPort);
+    if (before === undefined || STRENGTH[port.mtls] > STRENGTH[before]) modes.set(port.targetPort, port.mtls);
+  }
+  for (const group of sharedContainerPorts(service)) {
+    for (const port of group) ctx.report("two Service ports on one container port", sharedContainerPortDetail(service, group, port, "Istio"), port.span);
   }
   return modes;
 }

@@ -2,8 +2,8 @@ import { kubernetesArtifact, type Artifact } from "../../compiler/artifact.js";
 import { diagnostic } from "../../compiler/codes.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import { compareIds, indexServices, type MeshIR, type Span } from "../../compiler/ir.js";
-import { CONTROL_PLANES } from "../conventions.js";
-import type { Target, TargetOptions } from "../target.js";
+import { CONTROL_PLANES, sharedContainerPortDetail, sharedContainerPorts } from "../conventions.js";
+import { unsupported, type Target, type TargetOptions } from "../target.js";
 import { networkPolicies } from "./network-policies.js";
 import { deploymentObjects, namespaceObject, serviceAccountObject, serviceObject, TARGET } from "./workloads.js";
 
@@ -28,6 +28,9 @@ function run(ir: MeshIR, options: TargetOptions): { artifacts: Artifact[]; diagn
   const serviceObjects: Generated[] = [];
   const deployments: Generated[] = [];
   for (const service of ir.services) {
+    for (const group of sharedContainerPorts(service)) {
+      for (const port of group) diagnostics.push(unsupported(TARGET, "two Service ports on one container port", sharedContainerPortDetail(service, group, port, "NetworkPolicy"), port.span));
+    }
     const svc = serviceObject(ir, service);
     if (svc) serviceObjects.push({ object: svc, span: service.span });
     const d = deploymentObjects(ir, service);

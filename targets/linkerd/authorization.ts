@@ -10,7 +10,8 @@
  * NetworkAuthentication covering every address.
  */
 import { compareIds, type CallIR, type GrpcMethodIR, type PathMatchIR, type PortIR, type Protocol, type ServiceIR, type Span } from "../../compiler/ir.js";
-import { callsInto, type Context, ingressRoutesInto, type KubeObject, listNames, meta } from "./context.js";
+import { sharedContainerPortDetail } from "../conventions.js";
+import { callsInto, type Context, ingressRoutesInto, type KubeObject, meta } from "./context.js";
 import { ANY_IDENTITY, API, boundedName, GATEWAY_GROUP, linkerdIdentity, POLICY_GROUP, serverName } from "./names.js";
 import {
   planGrpcRoutes,
@@ -50,13 +51,9 @@ export function servers(ctx: Context): ServerInfo[] {
     for (const p of service.ports) byTarget.set(p.targetPort, [...(byTarget.get(p.targetPort) ?? []), p]);
     for (const ports of [...byTarget.values()]) {
       const first = ports[0]!;
-      const protocols = [...new Set(ports.map((p) => p.protocol))];
-      if (protocols.length > 1) {
-        ctx.unsupported(
-          "two protocols on one container port",
-          `ports ${listNames(ports.map((p) => p.name))} of "${service.id}" share container port ${first.targetPort}; Linkerd configures one protocol per port, so "${first.protocol}" is used`,
-          ports[1]!.span,
-        );
+      // One Server per container port: its protocol is the first port's, its authorizations everyone's.
+      if (ports.length > 1) {
+        for (const port of ports) ctx.unsupported("two Service ports on one container port", sharedContainerPortDetail(service, ports, port, "Linkerd"), port.span);
       }
       out.push({ service, ports, name: serverName(service, first), protocol: first.protocol, proxyProtocol: proxyProtocol(ctx, service, ports) });
     }
