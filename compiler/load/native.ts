@@ -11,6 +11,7 @@
  * `MESHC_TYPESCRIPT=6` asks for it, the caller type-checks with TypeScript 6 instead.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { API, DiagnosticCategory, type Diagnostic as NativeDiagnostic, type Snapshot } from "typescript-native/unstable/sync";
 import type { Diagnostic } from "../diagnostics.js";
@@ -57,6 +58,9 @@ function tsconfig(entry: string, meshcTypes: string | undefined): string {
       esModuleInterop: true,
       allowImportingTsExtensions: false,
       forceConsistentCasingInFileNames: true,
+      // TypeScript 7 checks with 4 checkers by default; more than there are cores only adds memory
+      // (at 5,000 services on 2 cores: 789 MB with 4, 565 MB with 2, and no slower).
+      checkers: Math.max(1, Math.min(4, os.availableParallelism())),
       ...(meshcTypes ? { paths: { meshc: [meshcTypes] } } : {}),
     },
     files: [entry],

@@ -105,7 +105,8 @@ function sample(pid) {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-    return { maxRssKiB: hwm ? Number(hwm[1]) : 0, cpu: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_MS };
+    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    return { maxRssKiB: hwm ? Number(hwm[1]) : 0, rssKiB: rss ? Number(rss[1]) : 0, cpu: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_MS };
   } catch {
     return undefined;
   }
@@ -125,13 +126,18 @@ async function child(args, resultFile, env = {}) {
   proc.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
   proc.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
   const seen = new Map();
+  // The whole tree's resident memory at one instant (the child and what it started), at its highest.
+  let treeRssKiB = 0;
   const timer = setInterval(() => {
+    let tree = sample(proc.pid)?.rssKiB ?? 0;
     for (const pid of descendants(proc.pid)) {
       const s = sample(pid);
       // An exited process (a zombie) has no memory lines left: keep the highest values seen.
       const before = seen.get(pid);
       if (s) seen.set(pid, before ? { maxRssKiB: Math.max(before.maxRssKiB, s.maxRssKiB), cpu: Math.max(before.cpu, s.cpu) } : s);
+      tree += s?.rssKiB ?? 0;
     }
+    treeRssKiB = Math.max(treeRssKiB, tree);
   }, 20);
   const status = await new Promise((resolve) => proc.on("close", (code) => resolve(code)));
   clearInterval(timer);
@@ -145,7 +151,7 @@ async function child(args, resultFile, env = {}) {
     stdout,
     status,
     ...JSON.parse(fs.readFileSync(resultFile, "utf8")),
-    ...(subs.length ? { subprocessMaxRssKiB: Math.max(...subs.map((x) => x.maxRssKiB)), subprocessCpu: subs.reduce((n, x) => n + x.cpu, 0) } : {}),
+    ...(subs.length ? { subprocessMaxRssKiB: Math.max(...subs.map((x) => x.maxRssKiB)), subprocessCpu: subs.reduce((n, x) => n + x.cpu, 0), treeRssKiB } : {}),
   };
 }
 
@@ -339,6 +345,7 @@ row("build, process wall", (r) => fmtMs(r.meshc.wall));
 row("build, process CPU", (r) => fmtMs(r.meshc.cpu));
 row("peak RSS", (r) => fmtMiB(r.meshc.maxRssKiB));
 row("  type-checker process", (r) => fmtMiB(r.meshc.subprocessMaxRssKiB));
+row("  both at once (sampled)", (r) => fmtMiB(r.meshc.treeRssKiB));
 row("  type-checker CPU", (r) => fmtMs(r.meshc.subprocessCpu));
 row("output files", (r) => r.meshc.files);
 row("output bytes", (r) => fmtBytes(r.meshc.bytes));
@@ -392,9 +399,12 @@ for (const n of [1000, 5000]) {
   const e0 = small?.meshc.envoyProbeBytes;
   const e1 = big?.meshc.envoyProbeBytes;
   target("envoy bytes/proxy 5000 / 10", e0 && e1 ? e1 / e0 : undefined, 1.05, "≤", e0 === undefined ? "no envoy output" : `${e1 ?? "–"} / ${e0} B (${PROBE_SERVICE})`);
-  // meshc and its type-checker process run at once: their peaks are added, which can only overstate.
-  const peak = (r) => r.meshc.maxRssKiB + (r.meshc.subprocessMaxRssKiB ?? 0);
-  target("peak RSS at 5000, MiB (meshc + checker)", big ? Math.max(...measured.filter((r) => r.services === 5000).map(peak)) / 1024 : undefined, 1024, "≤", big ? "worse layout" : "needs N=5000 (--large)");
+  // The checker process lives only during the type-check, before meshc's own peak: what counts is
+  // the most both held at one instant (sampled every 20 ms), or either's own peak if higher.
+  const peak = (r) => Math.max(r.meshc.maxRssKiB, r.meshc.subprocessMaxRssKiB ?? 0, r.meshc.treeRssKiB ?? 0);
+  const sum = (r) => r.meshc.maxRssKiB + (r.meshc.subprocessMaxRssKiB ?? 0);
+  const at5000 = measured.filter((r) => r.services === 5000);
+  target("peak RSS at 5000, MiB (meshc and checker at once)", big ? Math.max(...at5000.map(peak)) / 1024 : undefined, 1024, "≤", big ? `worse layout; the two peaks added: ${fmtMiB(Math.max(...at5000.map(sum)))}` : "needs N=5000 (--large)");
 }
 for (const layout of layouts) {
   const m = find(1000, layout);
