@@ -25,6 +25,19 @@ export type Artifact =
       readonly sensitive?: boolean;
     };
 
+/** A Kubernetes object as targets emit it (its spec is the target's business). */
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
+  readonly [field: string]: unknown;
+}
+
 /** The YAML artifact of one Kubernetes object at `<target>/<namespace>/<kind>-<name>.yaml`. */
 export function kubernetesArtifact(target: string, object: { kind: string; metadata: { name: string; namespace?: string } }, options: { sensitive?: boolean } = {}): Artifact {
   const ns = object.metadata.namespace ?? "_cluster";

@@ -8,7 +8,7 @@ import * as esbuild from "esbuild";
 import ts = require("typescript");
 import * as dsl from "../../dsl/index.js";
 import type { Span } from "../ir.js";
-import type { MeshSources } from "./source.js";
+import { lineStarts, type MeshSources } from "./source.js";
 import type { LiteralSpans, SpanRegistry } from "./spans.js";
 import { meshCompilerOptions } from "./typecheck.js";
 
@@ -220,13 +220,6 @@ function esbuildOptions(file: string, sourcemap: boolean): esbuild.TransformOpti
   };
 }
 
-/** Where each line of `text` starts, lines ended by any ECMAScript line terminator. */
-function lineStartsOf(text: string): readonly number[] {
-  const starts = [0];
-  for (const m of text.matchAll(/\r\n?|[\n\u2028\u2029]/g)) starts.push(m.index + m[0].length);
-  return starts;
-}
-
 /** Offset of a 0-based line and column in a text whose line starts are `lineStarts`. */
 function positionOf(text: string, lineStarts: readonly number[], line: number, column: number): number {
   const start = lineStarts[Math.min(line, lineStarts.length - 1)] ?? 0;
@@ -326,12 +319,12 @@ function instrumentText(sf: ts.SourceFile, sources: MeshSources): { code: string
   }
   parts.push(text.slice(last));
   const code = parts.join("");
-  let lineStarts: readonly number[] | undefined;
+  let lines: readonly number[] | undefined;
   const inserts: Inserts = {
     get lineStarts() {
-      // Every ECMAScript line terminator (CR, LF, CR LF, U+2028, U+2029), as esbuild's source map counts lines.
-      lineStarts ??= lineStartsOf(code);
-      return lineStarts;
+      // Every ECMAScript line terminator, as esbuild's source map counts lines.
+      lines ??= lineStarts(code);
+      return lines;
     },
     original(offset) {
       // The last insertion that begins at or before the offset.

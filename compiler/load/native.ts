@@ -6,8 +6,7 @@
  * state between edits in watch mode: only the files an edit touched are checked again.
  *
  * It runs as a child process (`tsgo`) that reads the user's files itself; the project is a
- * tsconfig that exists only in memory, with the options TypeScript 6 is given
- * ({@link meshCompilerOptions}). Where the binary is missing for this platform, or
+ * tsconfig that exists only in memory, with the options TypeScript 6 is given. Where the binary is missing for this platform, or
  * `MESHC_TYPESCRIPT=6` asks for it, the caller type-checks with TypeScript 6 instead.
  */
 import fs from "node:fs";
@@ -15,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { API, DiagnosticCategory, type Diagnostic as NativeDiagnostic, type Snapshot } from "typescript-native/unstable/sync";
 import type { Diagnostic } from "../diagnostics.js";
-import type { MeshSources } from "./source.js";
+import { lineStarts, type MeshSources } from "./source.js";
 
 /** A running checker and what it was last given: kept across checks by watch mode. */
 export interface NativeSession {
@@ -31,8 +30,6 @@ export interface NativeResult {
   readonly diagnostics: Diagnostic[];
   /** The user's own files (not declaration files, not node_modules), absolute. */
   readonly userFiles: readonly string[];
-  /** The file texts the diagnostics' positions refer to, by absolute path. */
-  readonly texts: ReadonlyMap<string, string>;
 }
 
 /** Whether the native checker is to be tried at all. */
@@ -41,41 +38,31 @@ export function nativeRequested(): boolean {
 }
 
 /**
- * The tsconfig the native checker reads for a mesh: {@link meshCompilerOptions} in tsconfig form,
- * the entry as the only root, and where `meshc` resolves when the mesh's folder does not install it.
+ * The tsconfig the native checker reads for a mesh: the given options (tsconfig form) and the
+ * entry as the only root.
  */
-function tsconfig(entry: string, meshcTypes: string | undefined): string {
+function tsconfig(entry: string, compilerOptions: Record<string, unknown>): string {
   return JSON.stringify({
     compilerOptions: {
-      target: "es2022",
-      lib: ["es2023"],
-      module: "nodenext",
-      moduleResolution: "nodenext",
-      strict: true,
-      noEmit: true,
-      skipLibCheck: true,
-      resolveJsonModule: true,
-      esModuleInterop: true,
-      allowImportingTsExtensions: false,
-      forceConsistentCasingInFileNames: true,
+      ...compilerOptions,
       // TypeScript 7 checks with 4 checkers by default; more than there are cores only adds memory
       // (at 5,000 services on 2 cores: 789 MB with 4, 565 MB with 2, and no slower).
       checkers: Math.max(1, Math.min(4, os.availableParallelism())),
-      ...(meshcTypes ? { paths: { meshc: [meshcTypes] } } : {}),
     },
     files: [entry],
   });
 }
 
 /**
- * Starts a checker for the mesh whose entry is `sources.entry`. Throws when the native binary
- * cannot be started (the caller then falls back to TypeScript 6).
+ * Starts a checker for the mesh whose entry is `sources.entry`, with compiler options in
+ * tsconfig form. Throws when the native binary cannot be started (the caller then falls back to
+ * TypeScript 6).
  */
-export function startNative(sources: MeshSources, meshcTypes: string | undefined): NativeSession {
+export function startNative(sources: MeshSources, compilerOptions: Record<string, unknown>): NativeSession {
   const dir = path.dirname(sources.entry);
   // In memory only: the checker asks for it through the callbacks below, and nothing is written.
   const configPath = path.join(dir, ".meshc.tsconfig.json");
-  const config = tsconfig(sources.entry, meshcTypes);
+  const config = tsconfig(sources.entry, compilerOptions);
   const api = new API({
     cwd: dir,
     fs: {
@@ -102,18 +89,19 @@ export function closeNative(session: NativeSession): void {
 
 /** Type-checks the mesh; with a session that checked before, tells it which files changed since. */
 export function checkNative(sources: MeshSources, session: NativeSession, fresh: boolean): NativeResult {
+  // Each file read once per check: to find what changed, and for the diagnostics' positions.
+  const read = new Map<string, string | undefined>();
+  const textOf = (file: string): string | undefined => {
+    if (!read.has(file)) read.set(file, readOrUndefined(file));
+    return read.get(file);
+  };
   if (!fresh) {
     const changed: string[] = [];
     const deleted: string[] = [];
     for (const [file, text] of session.texts) {
-      let now: string | undefined;
-      try {
-        now = fs.readFileSync(file, "utf8");
-      } catch {
-        deleted.push(file);
-        continue;
-      }
-      if (now !== text) changed.push(file);
+      const now = textOf(file);
+      if (now === undefined) deleted.push(file);
+      else if (now !== text) changed.push(file);
     }
     // A new import can bring in a file the checker has not seen: it finds that one itself.
     if (changed.length + deleted.length > 0) {
@@ -130,7 +118,10 @@ export function checkNative(sources: MeshSources, session: NativeSession, fresh:
     .map((f) => path.resolve(f))
     .filter((f) => !f.endsWith(".d.ts") && !/\.d\.[cm]ts$/.test(f) && !f.split(path.sep).includes("node_modules"));
   const texts = new Map<string, string>();
-  for (const file of userFiles) texts.set(file, fs.readFileSync(file, "utf8"));
+  for (const file of userFiles) {
+    const text = textOf(file);
+    if (text !== undefined) texts.set(file, text);
+  }
   session.texts = texts;
 
   const raw: NativeDiagnostic[] = [...program.getProgramDiagnostics(), ...program.getGlobalDiagnostics()];
@@ -139,15 +130,15 @@ export function checkNative(sources: MeshSources, session: NativeSession, fresh:
     for (const file of userFiles) raw.push(...program.getSemanticDiagnostics(file));
   }
   const lines = new Map<string, readonly number[]>();
-  return { diagnostics: raw.map((d) => fromNative(d, sources, texts, lines)), userFiles, texts };
+  return { diagnostics: raw.map((d) => fromNative(d, sources, textOf, lines)), userFiles };
 }
 
 /** A native diagnostic as a meshc one, as {@link fromTs} converts TypeScript 6's. */
-function fromNative(d: NativeDiagnostic, sources: MeshSources, texts: ReadonlyMap<string, string>, lines: Map<string, readonly number[]>): Diagnostic {
+function fromNative(d: NativeDiagnostic, sources: MeshSources, textOf: (file: string) => string | undefined, lines: Map<string, readonly number[]>): Diagnostic {
   const severity = d.category === DiagnosticCategory.Error ? "error" : d.category === DiagnosticCategory.Warning ? "warning" : "info";
   const message = flatten(d, 0);
   const file = d.fileName === undefined ? undefined : path.resolve(d.fileName);
-  const text = file === undefined ? undefined : (texts.get(file) ?? readOrUndefined(file));
+  const text = file === undefined ? undefined : textOf(file);
   if (file !== undefined && text !== undefined) {
     let starts = lines.get(file);
     if (!starts) lines.set(file, (starts = lineStarts(text)));
@@ -172,13 +163,6 @@ function readOrUndefined(file: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Where each line starts, lines ended as TypeScript ends them (CR, LF, CR LF, U+2028, U+2029). */
-function lineStarts(text: string): readonly number[] {
-  const starts = [0];
-  for (const m of text.matchAll(/\r\n?|[\n\u2028\u2029]/g)) starts.push(m.index + m[0].length);
-  return starts;
 }
 
 /** 1-based line and column of a UTF-16 offset. */

@@ -45,3 +45,13 @@ export class MeshSources {
     return { file: this.relative(file), line: 1, column: 1, endLine: 1, endColumn: 1 };
   }
 }
+
+/**
+ * Where each line of `text` starts, lines ended as ECMAScript (and TypeScript, and esbuild's
+ * source maps) end them: CR, LF, CR LF, U+2028, U+2029.
+ */
+export function lineStarts(text: string): readonly number[] {
+  const starts = [0];
+  for (const m of text.matchAll(/\r\n?|[\n\u2028\u2029]/g)) starts.push(m.index + m[0].length);
+  return starts;
+}

@@ -13,11 +13,19 @@ import type { MeshSources } from "./source.js";
  * user's to fix.
  */
 export function meshCompilerOptions(): ts.CompilerOptions {
+  return { ...MESH_COMPILER_OPTIONS };
+}
+
+/**
+ * The same options as a tsconfig.json writes them: what the native checker and the benchmark's
+ * bare `tsc` reference are given.
+ */
+export function meshTsconfigOptions(): Record<string, unknown> {
   return {
-    target: ts.ScriptTarget.ES2022,
-    lib: ["lib.es2023.d.ts"],
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: "es2022",
+    lib: ["es2023"],
+    module: "nodenext",
+    moduleResolution: "nodenext",
     strict: true,
     noEmit: true,
     skipLibCheck: true,
@@ -27,6 +35,8 @@ export function meshCompilerOptions(): ts.CompilerOptions {
     forceConsistentCasingInFileNames: true,
   };
 }
+
+const MESH_COMPILER_OPTIONS: ts.CompilerOptions = ts.convertCompilerOptionsFromJson(meshTsconfigOptions(), "").options;
 
 /** The folder of the meshc package that is running (its package.json is named "meshc"). */
 export function meshcPackageRoot(): string {
@@ -127,7 +137,7 @@ function typeCheckNative(sources: MeshSources, meshcTypes: string | undefined, c
   const fresh = session === undefined;
   if (!session) {
     try {
-      session = startNative(sources, meshcTypes);
+      session = startNative(sources, { ...meshTsconfigOptions(), ...(meshcTypes ? { paths: { meshc: [meshcTypes] } } : {}) });
     } catch {
       if (cache) cache.nativeFailed = true;
       return undefined;

@@ -28,8 +28,6 @@ export const OUTBOUND_PORT_MAX = 29999;
 export const PRIVILEGED_PORT_LIMIT = 1024;
 export const GATEWAY_PORT_OFFSET = 8000;
 
-/** The cluster's DNS domain; the IR does not carry it (see README). */
-
 export const CONFIG_DIR = "/etc/envoy";
 export const BOOTSTRAP_FILE = "envoy.yaml";
 export const WORKLOAD_CERT_DIR = "/var/run/secrets/meshc/workload";

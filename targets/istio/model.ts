@@ -27,8 +27,6 @@ import { unsupported } from "../target.js";
 
 export const TARGET = "istio";
 
-/** The Kubernetes cluster DNS domain. The IR has no field for it; every stock cluster uses this one. */
-
 /** A namespaced Kubernetes object as meshc writes it. */
 export interface IstioObject {
   readonly apiVersion: string;

@@ -2,24 +2,14 @@
  * What the Linkerd generators share during one run: lookups, the object shape, and the sink that
  * turns "Linkerd cannot say this" into one MESH200 per feature and place.
  */
+import type { KubeObject } from "../../compiler/artifact.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";
 import { compareIds, indexServices, type CallIR, type IngressIR, type IngressRouteIR, type MeshIR, type RouteIR, type ServiceId, type ServiceIR, type Span } from "../../compiler/ir.js";
 import { managedLabels } from "../conventions.js";
 import { unsupported } from "../target.js";
 import { TARGET } from "./names.js";
 
-/** A Kubernetes object as the Linkerd target writes it. */
-export interface KubeObject {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace?: string;
-    readonly labels?: Readonly<Record<string, string>>;
-    readonly annotations?: Readonly<Record<string, string>>;
-  };
-  readonly [field: string]: unknown;
-}
+export type { KubeObject };
 
 export interface Context {
   readonly ir: MeshIR;

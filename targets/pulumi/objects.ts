@@ -3,22 +3,12 @@
  * (group, kind, namespace, name), each with a logical name that depends only on that identity, so
  * an edit to mesh.ts changes the objects it touches and nothing else. Pure: no Pulumi here.
  */
-import type { Artifact } from "../../compiler/artifact.js";
+import type { Artifact, KubeObject } from "../../compiler/artifact.js";
 import { compareIds } from "../../compiler/ir.js";
 import { strategicMerge } from "./strategic-merge.js";
 
-/** A Kubernetes object as targets emit it. Values may be Pulumi outputs for objects the PKI fills in. */
-export interface KubeObject {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace?: string;
-    readonly labels?: Readonly<Record<string, string>>;
-    readonly annotations?: Readonly<Record<string, string>>;
-  };
-  readonly [field: string]: unknown;
-}
+/** A Kubernetes object as targets emit it (values may be Pulumi outputs for objects the PKI fills in). */
+export type { KubeObject };
 
 /** One object the stack manages, and where it came from. */
 export interface PlannedObject {
