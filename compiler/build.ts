@@ -4,13 +4,15 @@ import { targetFailure } from "../targets/target.js";
 import type { Artifact } from "./artifact.js";
 import { compileMesh, type CompileOptions, type CompileResult } from "./compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
-import { writeOutput, type WriteResult } from "./writer.js";
+import { writeOutput, type OutputLayout, type WriteResult } from "./writer.js";
 
 export interface BuildOptions extends CompileOptions {
   /** Target names; all registered targets when empty. */
   readonly targets?: readonly string[];
   /** Output folder; nothing is written when undefined. */
   readonly outDir?: string;
+  /** How Kubernetes objects are laid out in `outDir`; see {@link OutputLayout}. */
+  readonly layout?: OutputLayout;
   /** CA state folder; default `<mesh folder>/.meshc`. */
   readonly stateDir?: string;
   readonly includeSecrets?: boolean;
@@ -58,7 +60,7 @@ export function buildMesh(entry: string, options: BuildOptions = {}): BuildResul
   let written: WriteResult | undefined;
   if (options.outDir) {
     const t0 = performance.now();
-    written = writeOutput(options.outDir, artifacts);
+    written = writeOutput(options.outDir, artifacts, options.layout ? { layout: options.layout } : {});
     timings.write = performance.now() - t0;
   }
   return { compiled, diagnostics: sortDiagnostics(diagnostics), artifacts, ...(written ? { written } : {}), ok: true, timings };

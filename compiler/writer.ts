@@ -28,33 +28,79 @@ export function serialize(artifact: Artifact): Buffer {
 }
 
 /**
- * Calls `emit` with every file of the output, serialised one at a time so that no more than one
- * file's bytes are held at once: the artifacts, a kustomization.yaml per target folder that holds
- * Kubernetes objects, and last manifest.json with every file's sha256. Throws before emitting
- * anything when two artifacts want the same path.
+ * How Kubernetes objects are laid out on disk.
+ * - `namespace` (the default): one multi-document file per target and namespace,
+ *   `<target>/<namespace>/resources.yaml`, with objects holding private keys apart in
+ *   `<target>/<namespace>/secrets.yaml` (0600). A 1,000-service mesh is a few hundred files
+ *   instead of ~30,000: creating files, not bytes, is what costs on disk, in git and in review
+ *   tools, and a namespace is the unit a team owns and `kubectl -n` works in.
+ * - `object`: one file per object, `<target>/<namespace>/<kind>-<name>.yaml`.
  */
-function emitOutput(artifacts: readonly Artifact[], emit: (path: string, data: Buffer, sensitive: boolean) => void): ManifestEntry[] {
+export type OutputLayout = "namespace" | "object";
+
+export const OUTPUT_LAYOUTS: readonly OutputLayout[] = ["namespace", "object"];
+
+export interface OutputOptions {
+  /** @default "namespace" */
+  readonly layout?: OutputLayout;
+}
+
+/** One file of the output: an artifact alone, or the Kubernetes objects bundled at one path. */
+interface OutputFile {
+  readonly path: string;
+  readonly members: Artifact[];
+  readonly sensitive: boolean;
+}
+
+/** Where a Kubernetes object artifact is written under a layout. */
+function bundlePath(artifact: Artifact, layout: OutputLayout): string {
+  if (layout === "object" || !("yaml" in artifact) || !artifact.kubernetes) return artifact.path;
+  const slash = artifact.path.lastIndexOf("/");
+  return `${artifact.path.slice(0, slash + 1)}${artifact.sensitive ? "secrets" : "resources"}.yaml`;
+}
+
+/**
+ * Calls `emit` with every file of the output, serialised one at a time so that no more than one
+ * file's bytes are held at once: the artifacts (Kubernetes objects bundled as the layout says), a
+ * kustomization.yaml per target folder that holds Kubernetes objects, and last manifest.json with
+ * every file's sha256. Throws before emitting anything when two artifacts want the same path, or
+ * an artifact wants a path a bundle of objects takes.
+ */
+function emitOutput(artifacts: readonly Artifact[], layout: OutputLayout, emit: (path: string, data: Buffer, sensitive: boolean) => void): ManifestEntry[] {
   const paths = new Set<string>();
-  const byTarget = new Map<string, string[]>();
+  const files = new Map<string, OutputFile>();
+  const byTarget = new Map<string, Set<string>>();
   for (const a of artifacts) {
     if (paths.has(a.path)) throw new Error(`two artifacts want the same path ${a.path}`);
     paths.add(a.path);
+    const at = bundlePath(a, layout);
+    const file = files.get(at);
+    if (file && (at === a.path || file.members[0]!.path === at || file.sensitive !== (a.sensitive === true))) throw new Error(`two artifacts want the same path ${at}`);
+    if (file) file.members.push(a);
+    else files.set(at, { path: at, members: [a], sensitive: a.sensitive === true });
     if ("yaml" in a && a.kubernetes) {
-      const [target, ...rest] = a.path.split("/");
-      const list = byTarget.get(target!) ?? [];
-      list.push(rest.join("/"));
+      const [target, ...rest] = at.split("/");
+      const list = byTarget.get(target!) ?? new Set();
+      list.add(rest.join("/"));
       byTarget.set(target!, list);
     }
   }
-  const kustomizations = new Map([...byTarget].map(([target, resources]) => [`${target}/kustomization.yaml`, resources]));
+  const kustomizations = new Map([...byTarget].map(([target, resources]) => [`${target}/kustomization.yaml`, [...resources]]));
   const manifest: ManifestEntry[] = [];
   const file = (p: string, data: Buffer, sensitive: boolean) => {
     manifest.push({ path: p, sha256: createHash("sha256").update(data).digest("hex"), bytes: data.length, ...(sensitive ? { sensitive: true as const } : {}) });
     emit(p, data, sensitive);
   };
-  for (const a of artifacts) {
+  for (const f of files.values()) {
     // A target's kustomization.yaml takes the place of an artifact at its path.
-    if (!kustomizations.has(a.path)) file(a.path, serialize(a), a.sensitive === true);
+    if (kustomizations.has(f.path)) continue;
+    if (f.members.length === 1 && f.members[0]!.path === f.path) {
+      file(f.path, serialize(f.members[0]!), f.sensitive);
+      continue;
+    }
+    // Documents in path order (kind, then name), so a file's bytes do not depend on target order.
+    const members = f.members.sort((a, b) => compareIds(a.path, b.path));
+    file(f.path, Buffer.concat(members.flatMap((m, i) => (i === 0 ? [serialize(m)] : [DOCUMENT_SEPARATOR, serialize(m)]))), f.sensitive);
   }
   for (const [p, resources] of kustomizations) {
     const k = { apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources: resources.sort(compareIds) };
@@ -65,14 +111,16 @@ function emitOutput(artifacts: readonly Artifact[], emit: (path: string, data: B
   return manifest;
 }
 
+const DOCUMENT_SEPARATOR = Buffer.from("---\n", "utf8");
+
 /**
- * Everything that will be written: the artifacts, a kustomization.yaml per target folder that
- * holds Kubernetes objects, and manifest.json with every file's sha256, sorted by path with the
- * manifest last. Pure: no disk access.
+ * Everything that will be written: the artifacts (Kubernetes objects bundled as the layout says),
+ * a kustomization.yaml per target folder that holds Kubernetes objects, and manifest.json with
+ * every file's sha256, sorted by path with the manifest last. Pure: no disk access.
  */
-export function renderOutput(artifacts: readonly Artifact[]): { path: string; data: Buffer; sensitive: boolean }[] {
+export function renderOutput(artifacts: readonly Artifact[], options: OutputOptions = {}): { path: string; data: Buffer; sensitive: boolean }[] {
   const files: { path: string; data: Buffer; sensitive: boolean }[] = [];
-  emitOutput(artifacts, (p, data, sensitive) => files.push({ path: p, data, sensitive }));
+  emitOutput(artifacts, options.layout ?? "namespace", (p, data, sensitive) => files.push({ path: p, data, sensitive }));
   const manifest = files.pop()!;
   return [...files.sort((a, b) => compareIds(a.path, b.path)), manifest];
 }
@@ -93,7 +141,7 @@ export function unsafeOutDir(outDir: string): string | undefined {
  * failed build never leaves a half-written `out/`. Sensitive files are 0600. Each file is
  * serialised, hashed and written in turn, so the output is never held in memory all at once.
  */
-export function writeOutput(outDir: string, artifacts: readonly Artifact[]): WriteResult {
+export function writeOutput(outDir: string, artifacts: readonly Artifact[], options: OutputOptions = {}): WriteResult {
   const abs = path.resolve(outDir);
   const parent = path.dirname(abs);
   fs.mkdirSync(parent, { recursive: true });
@@ -106,7 +154,7 @@ export function writeOutput(outDir: string, artifacts: readonly Artifact[]): Wri
     fs.mkdirSync(tmp, { mode: 0o755 });
     const reuse = previousOutput(abs);
     const dirs = new Set<string>([""]);
-    manifest = emitOutput(artifacts, (p, data, sensitive) => {
+    manifest = emitOutput(artifacts, options.layout ?? "namespace", (p, data, sensitive) => {
       const slash = p.lastIndexOf("/");
       const dir = slash === -1 ? "" : p.slice(0, slash);
       if (!dirs.has(dir)) {

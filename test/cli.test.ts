@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import YAML from "yaml";
 import { describe, expect, it } from "vitest";
 import { main } from "../compiler/cli/main.js";
 import type { Io } from "../compiler/cli/io.js";
@@ -168,6 +169,33 @@ describe("meshc build", () => {
       const ta = tree(path.join(tmp, "a"));
       expect(Object.keys(ta)).toContain("manifest.json");
       expect(tree(path.join(tmp, "b"))).toEqual(ta);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("writes a file of objects per target and namespace, or one per object with --layout object", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-build-"));
+    try {
+      const state = path.join(tmp, "state");
+      const a = await cli(["build", example("bookinfo"), "--out", path.join(tmp, "a"), "--state-dir", state, "--target", "istio"]);
+      const b = await cli(["build", example("bookinfo"), "--out", path.join(tmp, "b"), "--state-dir", state, "--target", "istio", "--layout", "object"]);
+      expect(a.code, a.stdout).toBe(0);
+      expect(b.code, b.stdout).toBe(0);
+      const ta = tree(path.join(tmp, "a"));
+      const tb = tree(path.join(tmp, "b"));
+      expect(Object.keys(ta).filter((f) => f.startsWith("istio/bookinfo/"))).toEqual(["istio/bookinfo/resources.yaml"]);
+      const objects = Object.keys(tb).filter((f) => f.startsWith("istio/bookinfo/"));
+      expect(objects.length).toBeGreaterThan(10);
+      expect(objects).toContain("istio/bookinfo/peerauthentication-default.yaml");
+      // The same objects either way.
+      const docs = (t: Record<string, string>) => Object.entries(t).filter(([f]) => f.startsWith("istio/bookinfo/")).flatMap(([, text]) => YAML.parseAllDocuments(text).map((d) => JSON.stringify(d.toJS()))).sort();
+      expect(docs(ta)).toEqual(docs(tb));
+      expect(YAML.parse(ta["istio/kustomization.yaml"]!).resources).toContain("bookinfo/resources.yaml");
+      const bad = await cli(["build", example("bookinfo"), "--out", path.join(tmp, "c"), "--layout", "flat"]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('unknown layout "flat"; use one of namespace, object');
+      expect(fs.existsSync(path.join(tmp, "c"))).toBe(false);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

@@ -7,6 +7,7 @@ import path from "node:path";
 import { Certificate, Issuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
 import { ConfigMap, Secret } from "kubernetes-models/v1";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
 import type { Artifact } from "../../compiler/artifact.js";
 import { buildMesh } from "../../compiler/build.js";
 import { compileMesh } from "../../compiler/compile.js";
@@ -324,11 +325,16 @@ describe("buildMesh with the certs target", () => {
     expect(built.ok, built.diagnostics.map((d) => d.message).join("\n")).toBe(true);
     const manifest = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")) as { files: { path: string; sensitive?: true }[] };
     const marked = manifest.files.filter((f) => f.sensitive).map((f) => f.path);
-    expect(marked).toEqual(built.artifacts.filter(sensitive).map((a) => a.path));
-    expect(marked.length).toBe(workloadIdentities(built.compiled.ir!).length);
+    // Every Secret, and nothing else, in the namespace's secrets.yaml.
+    expect(marked).toEqual(["certs/bookinfo/secrets.yaml"]);
+    const secrets = YAML.parseAllDocuments(fs.readFileSync(path.join(out, marked[0]!), "utf8")).map((d) => d.toJS());
+    expect(secrets).toEqual(built.artifacts.filter(sensitive).map((a) => (a as { yaml: unknown }).yaml));
+    expect(secrets.length).toBe(workloadIdentities(built.compiled.ir!).length);
     for (const f of manifest.files) {
       expect(fs.statSync(path.join(out, f.path)).mode & 0o777, f.path).toBe(f.sensitive ? 0o600 : 0o644);
+      // Keys are base64 in data: look for the field that holds them.
+      if (!f.sensitive) expect(fs.readFileSync(path.join(out, f.path), "utf8"), f.path).not.toContain("tls.key:");
     }
-    expect(fs.readFileSync(path.join(out, "certs/kustomization.yaml"), "utf8")).toContain("bookinfo/secret-bookinfo-details-mesh-cert.yaml");
+    expect(fs.readFileSync(path.join(out, "certs/kustomization.yaml"), "utf8")).toContain("bookinfo/secrets.yaml");
   });
 });

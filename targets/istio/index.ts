@@ -1,7 +1,7 @@
 /**
  * The Istio target (sidecar mode): security.istio.io/v1 and networking.istio.io/v1 objects that
- * enforce the mesh's identities, allowed calls and traffic policy, one object per file under
- * `out/istio/<namespace>/`, applied with `kubectl apply -k out/istio`.
+ * enforce the mesh's identities, allowed calls and traffic policy, written under
+ * `out/istio/<namespace>/` and applied with `kubectl apply -k out/istio`.
  */
 import { kubernetesArtifact, type Artifact } from "../../compiler/artifact.js";
 import type { Diagnostic } from "../../compiler/diagnostics.js";

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { buildMesh } from "../../build.js";
-import { unsafeOutDir } from "../../writer.js";
+import { OUTPUT_LAYOUTS, unsafeOutDir, type OutputLayout } from "../../writer.js";
 import { targets } from "../../../targets/index.js";
 import { listOption, parse, type Command } from "../command.js";
 import { UsageError, type Io } from "../io.js";
@@ -12,9 +12,10 @@ export const buildCommand: Command = {
   get help() {
     return `Usage: meshc build [mesh.ts] [options]
 
-Compiles mesh.ts for the chosen targets and writes out/<target>/<namespace>/<kind>-<name>.yaml,
-a kustomization.yaml per target and out/manifest.json. Nothing is written when the mesh has errors;
-the output folder is replaced atomically.
+Compiles mesh.ts for the chosen targets and writes out/<target>/<namespace>/resources.yaml (the
+namespace's objects; those holding private keys in secrets.yaml), a kustomization.yaml per target
+and out/manifest.json. Nothing is written when the mesh has errors; the output folder is replaced
+atomically.
 
 Arguments:
   mesh.ts                 the mesh file (default: ./mesh.ts)
@@ -23,6 +24,8 @@ Options:
   --target <name>         ${["all", ...targets.map((t) => t.name)].join(", ")} (default: all);
                           repeat it or separate names with commas
   --out <dir>             output folder (default: out)
+  --layout <layout>       namespace: one file of objects per target and namespace (default);
+                          object: one file per object, <target>/<namespace>/<kind>-<name>.yaml
   --state-dir <dir>       where the certificate authority is kept (default: .meshc next to mesh.ts)
   --include-secrets       also write Secret manifests holding private keys (0600)
   --format <format>       how to print diagnostics: text (default), json, sarif or github
@@ -38,6 +41,7 @@ ${targets.map((t) => `  ${t.name.padEnd(22)}  ${t.description}`).join("\n")}
     const { values, positionals } = parse(argv, {
       target: { type: "string", multiple: true },
       out: { type: "string" },
+      layout: { type: "string" },
       "state-dir": { type: "string" },
       "include-secrets": { type: "boolean" },
       format: { type: "string" },
@@ -54,6 +58,8 @@ ${targets.map((t) => `  ${t.name.padEnd(22)}  ${t.description}`).join("\n")}
     for (const n of names) {
       if (!targets.some((t) => t.name === n)) throw new UsageError(`unknown target "${n}"; use one of all, ${targets.map((t) => t.name).join(", ")}`);
     }
+    const layout = values.layout ?? "namespace";
+    if (!(OUTPUT_LAYOUTS as readonly string[]).includes(layout)) throw new UsageError(`unknown layout "${layout}"; use one of ${OUTPUT_LAYOUTS.join(", ")}`);
     const entry = path.resolve(io.cwd, positionals[0] ?? "mesh.ts");
     const outDir = path.resolve(io.cwd, values.out ?? "out");
     const unsafe = unsafeOutDir(outDir);
@@ -61,6 +67,7 @@ ${targets.map((t) => `  ${t.name.padEnd(22)}  ${t.description}`).join("\n")}
     const result = buildMesh(entry, {
       targets: names,
       outDir,
+      layout: layout as OutputLayout,
       ...(values["state-dir"] ? { stateDir: path.resolve(io.cwd, values["state-dir"]) } : {}),
       ...(values["include-secrets"] ? { includeSecrets: true } : {}),
       strict: values.strict === true,
