@@ -222,10 +222,9 @@ function measureWatch(entry, dir, options) {
 }
 
 /** Envoy bytes of one proxy (the probe service's files) and the mean over all proxies. */
-function envoyBytes(outputs, services) {
+function envoyBytes(outputs, probe, services) {
   const envoy = outputs.filter(([p]) => p.startsWith("envoy/") && !p.endsWith("kustomization.yaml"));
   if (envoy.length === 0) return {};
-  const probe = envoy.filter(([p]) => p.includes(PROBE_SERVICE)).reduce((s, [, b]) => s + b, 0);
   return { envoyProbeBytes: probe, envoyMeanBytes: envoy.reduce((s, [, b]) => s + b, 0) / services };
 }
 
@@ -278,7 +277,7 @@ for (const n of sizes) {
       files: layout === "single" ? 1 : teamCount(n) + 1,
       sourceBytes,
       targets: m.targets,
-      meshc: { ...m, outputs: undefined, firstErrors: undefined, afterTypecheck: median(meshc.map((r) => AFTER_TYPECHECK(r.timings))), ...envoyBytes(meshc[0].outputs, m.services) },
+      meshc: { ...m, outputs: undefined, firstErrors: undefined, afterTypecheck: median(meshc.map((r) => AFTER_TYPECHECK(r.timings))), ...envoyBytes(meshc[0].outputs, meshc[0].envoyProbeBytes, m.services) },
       ...(tsc.length ? { tsc: tsc.some((t) => t.failed) ? { failed: tsc.find((t) => t.failed).failed } : medians(tsc) } : {}),
     };
     if (!opts["no-watch"]) {
