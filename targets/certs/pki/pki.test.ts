@@ -318,6 +318,16 @@ describe("batches", () => {
 });
 
 describe("existing keys", () => {
+  it("generates a new P-256 key pair on every call, each private key matching its public key", () => {
+    const keys = Array.from({ length: 50 }, () => generateKeyPair());
+    expect(new Set(keys.map((k) => k.privateKeyPem)).size).toBe(keys.length);
+    expect(new Set(keys.map((k) => k.spkiDer.toString("hex"))).size).toBe(keys.length);
+    for (const k of keys) {
+      const derived = crypto.createPublicKey(crypto.createPrivateKey(k.privateKeyPem)).export({ type: "spki", format: "der" });
+      expect(Buffer.compare(derived, k.spkiDer)).toBe(0);
+    }
+  });
+
   it("reuses a key pair: same public key, new certificate", () => {
     const mesh = ca();
     const key = generateKeyPair();
