@@ -1,15 +1,43 @@
 // The two ways a mesh file is run (esbuild erasing types from the instrumented text, TypeScript's
 // emitter with a transformer) must not differ in anything a mesh can observe: values, exports,
 // the spans its literals record, `this` in imported functions, live bindings, and where an error
-// is reported. Each source runs through both, and esbuild's must be the route taken.
+// is reported. Each source runs through both, and esbuild's must be the route taken. The esbuild
+// route instruments a syntax tree from TypeScript 6 or from the native checker (TypeScript 7):
+// both trees must give the same instrumented code, character for character.
 import path from "node:path";
 import vm from "node:vm";
-import { describe, expect, it } from "vitest";
+import type { SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
+import { API } from "typescript-native/unstable/sync";
+import { afterAll, describe, expect, it } from "vitest";
 import { compileModule, type CompiledModule } from "./evaluate.js";
 import { MeshSources } from "./source.js";
 
 const FILE = path.resolve("/virtual/mesh/mesh.ts");
 const sources = new MeshSources(FILE);
+
+// The native checker, serving FILE (and a tsconfig naming it) from memory.
+const CONFIG = path.resolve("/virtual/mesh/tsconfig.json");
+let current = "";
+const api = new API({
+  cwd: path.dirname(FILE),
+  fs: {
+    readFile: (f) => (path.resolve(f) === FILE ? current : path.resolve(f) === CONFIG ? JSON.stringify({ compilerOptions: { target: "es2022", noEmit: true }, files: [FILE] }) : undefined),
+    fileExists: (f) => (path.resolve(f) === FILE || path.resolve(f) === CONFIG ? true : undefined),
+  },
+});
+let snapshot = api.updateSnapshot({ openProjects: [CONFIG] });
+afterAll(() => api.close());
+
+/** TypeScript 7's tree of `source`, as the native checker hands it over. */
+function nativeTree(source: string): NativeSourceFile {
+  current = source;
+  const previous = snapshot;
+  snapshot = api.updateSnapshot({ fileChanges: { changed: [FILE] } });
+  previous.dispose();
+  const tree = snapshot.getProject(CONFIG)!.program.getSourceFile(FILE)!;
+  expect(tree.text).toBe(source);
+  return tree;
+}
 
 interface Observed {
   readonly exports: unknown;
@@ -75,6 +103,13 @@ function run(unit: CompiledModule): Observed {
 function both(source: string): { esbuild: Observed | undefined; typescript: Observed } {
   const fast = compileModule(FILE, source, sources, "esbuild");
   const typescript = compileModule(FILE, source, sources, "typescript")!;
+  if (fast) {
+    const tree = nativeTree(source);
+    const native = compileModule(FILE, source, sources, "esbuild", (f) => (f === FILE ? tree : undefined))!;
+    expect(native.code, "TypeScript 7's tree instruments differently").toBe(fast.code);
+    expect(native.table).toEqual(fast.table);
+    expect(run(native)).toEqual(run(fast));
+  }
   return { esbuild: fast && run(fast), typescript: run(typescript) };
 }
 

@@ -6,6 +6,7 @@ import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import * as esbuild from "esbuild";
 // `require`, not `import`: Node would scan the 9 MB CommonJS file for export names first (~0.7 s).
 import ts = require("typescript");
+import { SyntaxKind as NativeKind, type Node as NativeNode, type SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
 import * as dsl from "../../dsl/index.js";
 import type { Span } from "../ir.js";
 import { lineStarts, type MeshSources } from "./source.js";
@@ -27,8 +28,73 @@ export interface CompiledModule {
   readonly viaTypeScript?: true;
 }
 
-/** The parsed user files of the type-check, so evaluation does not parse them again. */
-export type ParsedFiles = (file: string) => ts.SourceFile | undefined;
+/**
+ * The parsed user files of the type-check, so evaluation does not parse them again: TypeScript 6's
+ * source files, or TypeScript 7's (read from the native checker, which parsed them already).
+ */
+export type ParsedFiles = (file: string) => ts.SourceFile | NativeSourceFile | undefined;
+
+/**
+ * What instrumentation reads of a syntax tree. TypeScript 6 and 7 trees have the same shape and
+ * property names, but different SyntaxKind numbers and a different way to list children.
+ */
+interface Syntax<N> {
+  readonly kind: {
+    readonly ObjectLiteralExpression: number;
+    readonly ArrayLiteralExpression: number;
+    readonly ArrowFunction: number;
+    readonly FunctionExpression: number;
+    readonly NewExpression: number;
+    readonly Identifier: number;
+    readonly StringLiteral: number;
+    readonly NumericLiteral: number;
+    readonly PropertyAssignment: number;
+    readonly ShorthandPropertyAssignment: number;
+    readonly SpreadElement: number;
+    readonly SpreadAssignment: number;
+    readonly ParenthesizedExpression: number;
+    readonly BinaryExpression: number;
+    readonly EqualsToken: number;
+    readonly ForOfStatement: number;
+    readonly ForInStatement: number;
+  };
+  forEachChild(node: N, visit: (child: N) => void): void;
+}
+
+const TS6_SYNTAX: Syntax<ts.Node> = {
+  kind: ts.SyntaxKind,
+  forEachChild: (node, visit) => void ts.forEachChild(node, visit),
+};
+
+const NATIVE_SYNTAX: Syntax<NativeNode> = {
+  kind: NativeKind,
+  forEachChild: (node, visit) => void node.forEachChild(visit),
+};
+
+/** The fields of a node instrumentation reads, whichever TypeScript parsed it. */
+interface AnyNode {
+  readonly kind: number;
+  getStart(sf?: never): number;
+  getEnd(): number;
+  readonly properties?: readonly AnyNode[];
+  readonly elements?: readonly AnyNode[];
+  readonly name?: AnyNode & { readonly text?: string };
+  readonly expression?: AnyNode;
+  readonly operatorToken?: AnyNode;
+  readonly left?: AnyNode;
+  readonly initializer?: AnyNode;
+}
+
+/** A parsed file, with the syntax that reads it. */
+interface ParsedFile {
+  readonly sf: { readonly text: string; readonly fileName: string; getLineAndCharacterOfPosition(position: number): { line: number; character: number } };
+  readonly syntax: Syntax<AnyNode>;
+}
+
+function isNativeSourceFile(sf: ts.SourceFile | NativeSourceFile): sf is NativeSourceFile {
+  // TypeScript 7's nodes are views on the checker's encoded tree; TypeScript 6's are plain objects.
+  return !("parseDiagnostics" in sf);
+}
 
 /** A failure while running the mesh program, located in the user's source where possible. */
 export class EvaluationError extends Error {
@@ -163,10 +229,17 @@ function transpileOptions(sourceMap: boolean): ts.CompilerOptions {
 function compile(file: string, text: string, sources: MeshSources, parsed: ParsedFiles | undefined): CompiledModule {
   if (/\.[cm]?[jt]sx$/.test(file)) return compileWithTransformer(file, text, sources);
   const reused = parsed?.(file);
-  // Parent pointers: `isPattern` and the `new` check read them.
-  const sf = reused && reused.text === text ? reused : ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
-  if (hasSyntaxErrors(sf)) return compileWithTransformer(file, text, sources);
-  const { code: instrumented, table, inserts } = instrumentText(sf, sources);
+  let tree: ParsedFile;
+  if (reused && reused.text === text && isNativeSourceFile(reused)) {
+    // The native checker only hands over files it parsed without errors.
+    tree = { sf: reused, syntax: NATIVE_SYNTAX as unknown as Syntax<AnyNode> };
+  } else {
+    const sf = reused && reused.text === text ? (reused as ts.SourceFile) : ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+    if (hasSyntaxErrors(sf)) return compileWithTransformer(file, text, sources);
+    tree = { sf, syntax: TS6_SYNTAX as unknown as Syntax<AnyNode> };
+  }
+  const sf = tree.sf;
+  const { code: instrumented, table, inserts } = instrumentText(tree, sources);
   let code: string;
   try {
     code = esbuild.transformSync(instrumented, esbuildOptions(file, false)).code;
@@ -180,7 +253,7 @@ function compile(file: string, text: string, sources: MeshSources, parsed: Parse
     const pos = originalPositionFor(map, { line, column });
     if (pos.line === null) return undefined;
     const at = inserts.original(positionOf(instrumented, inserts.lineStarts, pos.line - 1, pos.column ?? 0));
-    const lc = ts.getLineAndCharacterOfPosition(sf, at);
+    const lc = sf.getLineAndCharacterOfPosition(at);
     return { line: lc.line + 1, column: lc.character };
   };
   return { code, table, original };
@@ -190,9 +263,9 @@ function compile(file: string, text: string, sources: MeshSources, parsed: Parse
  * One file compiled by one route, for tests that hold the two routes to the same behaviour:
  * undefined when the esbuild route would hand the file to TypeScript's.
  */
-export function compileModule(file: string, text: string, sources: MeshSources, route: "esbuild" | "typescript"): CompiledModule | undefined {
+export function compileModule(file: string, text: string, sources: MeshSources, route: "esbuild" | "typescript", parsed?: ParsedFiles): CompiledModule | undefined {
   if (route === "typescript") return compileWithTransformer(file, text, sources);
-  const unit = compile(file, text, sources, undefined);
+  const unit = compile(file, text, sources, parsed);
   return unit.viaTypeScript ? undefined : unit;
 }
 
@@ -239,11 +312,13 @@ const HOOK_OPEN = `${SPAN_HOOK}(`;
  * `text` with every object and array literal and every function expression `x` written as
  * `__meshc_span(x, <index>)`, and the spans of each in `table[index]`. No line breaks are inserted.
  */
-function instrumentText(sf: ts.SourceFile, sources: MeshSources): { code: string; table: LiteralSpans[]; inserts: Inserts } {
+function instrumentText({ sf, syntax }: ParsedFile, sources: MeshSources): { code: string; table: LiteralSpans[]; inserts: Inserts } {
   const text = sf.text;
   const file = sources.relative(sf.fileName);
-  const spanOf = (node: ts.Node): Span => {
-    const a = sf.getLineAndCharacterOfPosition(node.getStart(sf));
+  const k = syntax.kind;
+  const startOf = (node: AnyNode): number => node.getStart(sf as never);
+  const spanOf = (node: AnyNode): Span => {
+    const a = sf.getLineAndCharacterOfPosition(startOf(node));
     const b = sf.getLineAndCharacterOfPosition(node.getEnd());
     return { file, line: a.line + 1, column: a.character + 1, endLine: b.line + 1, endColumn: b.character + 1 };
   };
@@ -251,31 +326,32 @@ function instrumentText(sf: ts.SourceFile, sources: MeshSources): { code: string
   // Insertions in text order: an outer literal opens before and closes after those inside it.
   const at: number[] = [];
   const texts: string[] = [];
-  const ancestors: ts.Node[] = [];
-  const parentOf = (depth: number): ts.Node | undefined => ancestors[depth - 1];
-  const visit = (node: ts.Node): void => {
+  const ancestors: AnyNode[] = [];
+  const parentOf = (depth: number): AnyNode | undefined => ancestors[depth - 1];
+  const visit = (node: AnyNode): void => {
     const depth = ancestors.length;
     let spans: LiteralSpans | undefined;
-    if (ts.isObjectLiteralExpression(node) && !isPatternAt(node, ancestors, depth)) {
+    if (node.kind === k.ObjectLiteralExpression && !isPatternAt(node, ancestors, depth, syntax)) {
       // No prototype: a key named "constructor" or "__proto__" must not find Object.prototype's.
       const keys: Record<string, Span> = Object.create(null);
-      for (const p of node.properties) {
-        const name = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) || ts.isNumericLiteral(p.name)) ? p.name.text : undefined;
+      for (const p of node.properties!) {
+        const n = p.name;
+        const name = n && (n.kind === k.Identifier || n.kind === k.StringLiteral || n.kind === k.NumericLiteral) ? n.text : undefined;
         if (name !== undefined) keys[name] = spanOf(p);
       }
       spans = { span: spanOf(node), keys };
-    } else if (ts.isArrayLiteralExpression(node) && !isPatternAt(node, ancestors, depth)) {
-      spans = { span: spanOf(node), items: node.elements.map(spanOf) };
-    } else if (ts.isArrowFunction(node) || ts.isFunctionExpression(node)) {
+    } else if (node.kind === k.ArrayLiteralExpression && !isPatternAt(node, ancestors, depth, syntax)) {
+      spans = { span: spanOf(node), items: node.elements!.map(spanOf) };
+    } else if (node.kind === k.ArrowFunction || node.kind === k.FunctionExpression) {
       spans = { span: spanOf(node) };
     }
     let close: string | undefined;
     if (spans) {
       const index = table.push(spans) - 1;
-      const start = node.getStart(sf);
+      const start = startOf(node);
       const parent = parentOf(depth);
       // `new function () {}` must stay a construction of the function, not of the hook's result.
-      const callee = parent !== undefined && ts.isNewExpression(parent) && parent.expression === node;
+      const callee = parent !== undefined && parent.kind === k.NewExpression && parent.expression === node;
       // `return{…}`, `yield[…]`: the hook's name must not run into the word before it.
       const glue = start > 0 && /[\w$\\\u0080-\uffff]/.test(text[start - 1]!) ? " " : "";
       at.push(start);
@@ -283,14 +359,14 @@ function instrumentText(sf: ts.SourceFile, sources: MeshSources): { code: string
       close = `, ${index})${callee ? ")" : ""}`;
     }
     ancestors.push(node);
-    ts.forEachChild(node, visit);
+    syntax.forEachChild(node, visit);
     ancestors.pop();
     if (close !== undefined) {
       at.push(node.getEnd());
       texts.push(close);
     }
   };
-  ts.forEachChild(sf, visit);
+  syntax.forEachChild(sf as unknown as AnyNode, visit);
 
   // Children are visited in text order, so `at` is already sorted; a stable sort guards that.
   const order = at.map((_, i) => i);
@@ -403,29 +479,29 @@ function isPattern(node: ts.Node): boolean {
   const ancestors: ts.Node[] = [];
   for (let p = node.parent; p; p = p.parent) ancestors.push(p);
   ancestors.reverse();
-  return isPatternAt(node, ancestors, ancestors.length);
+  return isPatternAt(node as unknown as AnyNode, ancestors as unknown as AnyNode[], ancestors.length, TS6_SYNTAX as unknown as Syntax<AnyNode>);
 }
 
 /** {@link isPattern}, with the node's ancestors given: `ancestors[depth - 1]` is its parent. */
-function isPatternAt(node: ts.Node, ancestors: readonly ts.Node[], depth: number): boolean {
-  let child: ts.Node = node;
+function isPatternAt(node: AnyNode, ancestors: readonly AnyNode[], depth: number, { kind: k }: Syntax<AnyNode>): boolean {
+  let child: AnyNode = node;
   let up = depth - 1;
   let parent = ancestors[up];
   while (
     parent &&
-    (ts.isObjectLiteralExpression(parent) ||
-      ts.isArrayLiteralExpression(parent) ||
-      ts.isPropertyAssignment(parent) ||
-      ts.isShorthandPropertyAssignment(parent) ||
-      ts.isSpreadElement(parent) ||
-      ts.isSpreadAssignment(parent) ||
-      ts.isParenthesizedExpression(parent))
+    (parent.kind === k.ObjectLiteralExpression ||
+      parent.kind === k.ArrayLiteralExpression ||
+      parent.kind === k.PropertyAssignment ||
+      parent.kind === k.ShorthandPropertyAssignment ||
+      parent.kind === k.SpreadElement ||
+      parent.kind === k.SpreadAssignment ||
+      parent.kind === k.ParenthesizedExpression)
   ) {
     child = parent;
     parent = ancestors[--up];
   }
   if (!parent) return false;
-  if (ts.isBinaryExpression(parent) && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken && parent.left === child) return true;
-  if ((ts.isForOfStatement(parent) || ts.isForInStatement(parent)) && parent.initializer === child) return true;
+  if (parent.kind === k.BinaryExpression && parent.operatorToken!.kind === k.EqualsToken && parent.left === child) return true;
+  if ((parent.kind === k.ForOfStatement || parent.kind === k.ForInStatement) && parent.initializer === child) return true;
   return false;
 }

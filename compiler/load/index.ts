@@ -7,7 +7,7 @@ import type { Diagnostic } from "../diagnostics.js";
 import type { Span } from "../ir.js";
 import { hasErrors } from "../diagnostics.js";
 import { displayPath } from "../validate.js";
-import { EvaluationError, evaluateMesh, type TranspileCache } from "./evaluate.js";
+import { EvaluationError, evaluateMesh, type ParsedFiles, type TranspileCache } from "./evaluate.js";
 import { MAX_ARRAY_LENGTH, snapshot, type SnapshotIssue } from "./snapshot.js";
 import { MeshSources } from "./source.js";
 import { SpanRegistry } from "./spans.js";
@@ -75,31 +75,35 @@ export function loadMesh(entry: string, options: LoadOptions = {}): Loaded {
   const timings = options.timings ?? {};
   let program: ts.Program | undefined;
   let files: readonly string[] | undefined;
+  let parsed: ParsedFiles | undefined;
   if (!options.skipTypeCheck) {
     const t0 = performance.now();
     const checked = typeCheck(sources, options.oldProgram, options.cache?.typeCheck);
     timings.typecheck = (timings.typecheck ?? 0) + performance.now() - t0;
     program = checked.program;
     files = checked.userFiles;
+    const { trees } = checked;
+    if (program) parsed = (file) => program!.getSourceFile(file);
+    else if (trees) parsed = (file) => trees.get(file);
     // Running a mesh with type errors would report the same mistakes twice, less precisely.
     if (hasErrors(checked.diagnostics)) return { sources, spans, ...(program ? { program } : {}), files, diagnostics: checked.diagnostics };
   }
   const t0 = performance.now();
   try {
-    const loaded = evaluate(sources, spans, program, options.cache?.transpiled);
+    const loaded = evaluate(sources, spans, program, parsed, options.cache?.transpiled);
     return files ? { ...loaded, files } : loaded;
   } finally {
     timings.evaluate = (timings.evaluate ?? 0) + performance.now() - t0;
   }
 }
 
-function evaluate(sources: MeshSources, spans: SpanRegistry, program: ts.Program | undefined, transpiled: TranspileCache | undefined): Loaded {
+function evaluate(sources: MeshSources, spans: SpanRegistry, program: ts.Program | undefined, parsed: ParsedFiles | undefined, transpiled: TranspileCache | undefined): Loaded {
   const base = { sources, spans, ...(program ? { program } : {}) };
   const fileName = sources.relative(sources.entry);
   let exports: Record<string, unknown>;
   let locateError: (error: unknown) => Span | undefined;
   try {
-    ({ exports, locate: locateError } = evaluateMesh(sources, spans, transpiled, program ? (file) => program.getSourceFile(file) : undefined));
+    ({ exports, locate: locateError } = evaluateMesh(sources, spans, transpiled, parsed));
   } catch (error) {
     if (error instanceof EvaluationError && error.kind === "syntax") {
       return { ...base, diagnostics: (error.diagnostics ?? []).map((d) => fromTs(d, sources)) };

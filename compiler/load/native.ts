@@ -12,6 +12,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
 import { API, DiagnosticCategory, type Diagnostic as NativeDiagnostic, type Snapshot } from "typescript-native/unstable/sync";
 import type { Diagnostic } from "../diagnostics.js";
 import { lineStarts, type MeshSources } from "./source.js";
@@ -30,6 +31,11 @@ export interface NativeResult {
   readonly diagnostics: Diagnostic[];
   /** The user's own files (not declaration files, not node_modules), absolute. */
   readonly userFiles: readonly string[];
+  /**
+   * The checker's syntax trees of the user's files when there were no errors, so running the mesh
+   * need not parse them again. Each is a view on bytes already received: it outlives the session.
+   */
+  readonly trees?: ReadonlyMap<string, NativeSourceFile>;
 }
 
 /** Whether the native checker is to be tried at all. */
@@ -130,7 +136,14 @@ export function checkNative(sources: MeshSources, session: NativeSession, fresh:
     for (const file of userFiles) raw.push(...program.getSemanticDiagnostics(file));
   }
   const lines = new Map<string, readonly number[]>();
-  return { diagnostics: raw.map((d) => fromNative(d, sources, textOf, lines)), userFiles };
+  const diagnostics = raw.map((d) => fromNative(d, sources, textOf, lines));
+  if (raw.some((d) => d.category === DiagnosticCategory.Error)) return { diagnostics, userFiles };
+  const trees = new Map<string, NativeSourceFile>();
+  for (const file of userFiles) {
+    const tree = program.getSourceFile(file);
+    if (tree) trees.set(file, tree);
+  }
+  return { diagnostics, userFiles, trees };
 }
 
 /** A native diagnostic as a meshc one, as {@link fromTs} converts TypeScript 6's. */

@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 // `require`, not `import`: Node would scan the 9 MB CommonJS file for export names first (~0.7 s).
 import ts = require("typescript");
+import type { SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
 import type { Diagnostic } from "../diagnostics.js";
 import { checkNative, closeNative, nativeRequested, startNative, type NativeSession } from "./native.js";
 import type { MeshSources } from "./source.js";
@@ -62,6 +63,8 @@ export interface TypeCheckResult {
   readonly diagnostics: Diagnostic[];
   /** The user's own source files (not declaration files, not node_modules), absolute. */
   readonly userFiles: readonly string[];
+  /** TypeScript 7's syntax trees of the user's files, when it was the checker and found no errors. */
+  readonly trees?: ReadonlyMap<string, NativeSourceFile>;
   /** Which TypeScript checked: 7 (native) or 6 (in-process). */
   readonly checker: "native" | "typescript";
 }
@@ -155,7 +158,7 @@ function typeCheckNative(sources: MeshSources, meshcTypes: string | undefined, c
   }
   if (cache) cache.native = session;
   else closeQuietly(session);
-  return { userFiles: checked.userFiles, diagnostics: checked.diagnostics, checker: "native" };
+  return { userFiles: checked.userFiles, diagnostics: checked.diagnostics, ...(checked.trees ? { trees: checked.trees } : {}), checker: "native" };
 }
 
 function closeQuietly(session: NativeSession): void {
