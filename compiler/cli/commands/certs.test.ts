@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import YAML from "yaml";
 import { example, scratch } from "../../../test/helpers/mesh.js";
 import { FIXTURE_CA_DIR, FIXTURE_NOW, fixtureStateDir } from "../../../targets/certs/__fixtures__/ca.js";
 import { openssl } from "../../../targets/certs/pki/__fixtures__/openssl.js";
@@ -100,8 +101,9 @@ describe("meshc certs init and rotate", () => {
     const built = await cli(["build", "--target", "certs", "--include-secrets", "--out", "out"], s.dir);
     expect(built.code, built.stdout + built.stderr).toBe(0);
     expectNoKeys(built.stdout + built.stderr, state);
-    const secret = JSON.stringify(fs.readFileSync(path.join(s.dir, "out/certs/bookinfo/secret-bookinfo-ratings-mesh-cert.yaml"), "utf8"));
-    const crt = Buffer.from(/tls\.crt: (\S+?)\\n/.exec(secret)![1]!, "base64").toString("utf8");
+    const secrets = YAML.parseAllDocuments(fs.readFileSync(path.join(s.dir, "out/certs/bookinfo/secrets.yaml"), "utf8")).map((d) => d.toJS() as { metadata: { name: string }; data: Record<string, string> });
+    const secret = secrets.find((d) => d.metadata.name === "bookinfo-ratings-mesh-cert")!;
+    const crt = Buffer.from(secret.data["tls.crt"]!, "base64").toString("utf8");
     const [leaf] = crt.split(/(?<=-----END CERTIFICATE-----\n)/);
     fs.writeFileSync(path.join(s.dir, "leaf.pem"), leaf!);
     expect(openssl(["verify", "-CAfile", path.join(state, "root.pem"), "-untrusted", path.join(state, "intermediate.pem"), "leaf.pem"], s.dir).stdout.trim()).toBe("leaf.pem: OK");
