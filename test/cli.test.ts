@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import YAML from "yaml";
 import { describe, expect, it } from "vitest";
 import { main } from "../compiler/cli/main.js";
@@ -236,5 +237,20 @@ describe("the installed bin", () => {
     expect(missing.status).toBe(1);
     expect(missing.stdout + missing.stderr).not.toMatch(/\n\s+at /);
     expect(execFileSync(process.execPath, [bin, "--version"], { encoding: "utf8" }).trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("checks a clean mesh without loading TypeScript 6 (the native checker's trees are reused)", () => {
+    // Loading TypeScript 6 costs a quarter of a second; only its own checker and fallbacks need it.
+    const script = (entries: string[]) => `
+      import { createRequire } from "node:module";
+      const { main } = await import(${JSON.stringify(pathToFileURL(path.join(repoRoot, "dist/compiler/cli/main.js")).href)});
+      const io = { stdout() {}, stderr() {}, cwd: process.cwd(), isTty: false, env: {} };
+      for (const e of ${JSON.stringify(entries)}) if ((await main(["check", e], io)) !== 0) throw new Error("check failed: " + e);
+      console.log(Object.keys(createRequire(import.meta.url).cache).some((k) => k.endsWith("typescript.js")));`;
+    const loaded = (env: NodeJS.ProcessEnv) =>
+      execFileSync(process.execPath, ["--input-type=module", "-e", script([example("bookinfo"), example("online-boutique")])], { encoding: "utf8", env: { ...process.env, ...env } }).trim();
+    expect(loaded({ MESHC_TYPESCRIPT: "" })).toBe("false");
+    // The probe can tell: TypeScript 6 as the checker is seen loaded.
+    expect(loaded({ MESHC_TYPESCRIPT: "6" })).toBe("true");
   });
 });

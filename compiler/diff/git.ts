@@ -7,7 +7,8 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import ts from "typescript";
+import { relativeImportCandidates as candidates } from "../load/imports.js";
+import { typescript6 } from "../load/ts6.js";
 
 /** A problem with the repository or the revision: the CLI reports it as a usage error. */
 export class GitError extends Error {}
@@ -42,14 +43,6 @@ export interface MaterializedMesh {
   readonly dispose: () => void;
 }
 
-/** Candidate files for a relative import, the way TypeScript's NodeNext resolution maps them. */
-function candidates(specifier: string): string[] {
-  const ext = path.posix.extname(specifier);
-  const stem = specifier.slice(0, specifier.length - ext.length);
-  const swapped: Record<string, string[]> = { ".js": [".ts", ".tsx"], ".mjs": [".mts"], ".cjs": [".cts"], ".jsx": [".tsx"] };
-  return [specifier, ...(swapped[ext] ?? []).map((e) => stem + e), `${specifier}.ts`, `${specifier}.tsx`, `${specifier}/index.ts`];
-}
-
 /**
  * Writes the mesh at `entry` (an absolute path in the working tree) as it was at `ref` into a
  * temporary folder. The repository's `node_modules` is linked in, so bare imports still resolve.
@@ -81,7 +74,7 @@ export function materializeAtRef(ref: string, entry: string, cwd: string): Mater
       fs.writeFileSync(target, content);
       written.push(file);
       if (!/\.(c|m)?tsx?$/.test(file)) continue;
-      const { importedFiles } = ts.preProcessFile(content.toString("utf8"), true, true);
+      const { importedFiles } = typescript6().preProcessFile(content.toString("utf8"), true, true);
       for (const { fileName } of importedFiles) {
         if (!fileName.startsWith("./") && !fileName.startsWith("../")) continue;
         const joined = path.posix.normalize(path.posix.join(path.posix.dirname(file), fileName));

@@ -4,13 +4,14 @@ import path from "node:path";
 import vm from "node:vm";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import * as esbuild from "esbuild";
-// `require`, not `import`: Node would scan the 9 MB CommonJS file for export names first (~0.7 s).
-import ts = require("typescript");
+import type ts from "typescript";
 import { SyntaxKind as NativeKind, type Node as NativeNode, type SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
 import * as dsl from "../../dsl/index.js";
 import type { Span } from "../ir.js";
+import { relativeImportCandidates } from "./imports.js";
 import { lineStarts, type MeshSources } from "./source.js";
 import type { LiteralSpans, SpanRegistry } from "./spans.js";
+import { typescript6 } from "./ts6.js";
 import { meshCompilerOptions } from "./typecheck.js";
 
 /** The name of the hook instrumented literals call; unlikely to clash with user code. */
@@ -61,10 +62,13 @@ interface Syntax<N> {
   forEachChild(node: N, visit: (child: N) => void): void;
 }
 
-const TS6_SYNTAX: Syntax<ts.Node> = {
-  kind: ts.SyntaxKind,
-  forEachChild: (node, visit) => void ts.forEachChild(node, visit),
-};
+let ts6Syntax: Syntax<ts.Node> | undefined;
+
+/** TypeScript 6's syntax, made on first use (loading TypeScript 6 is not free). */
+function TS6_SYNTAX(): Syntax<ts.Node> {
+  const ts = typescript6();
+  return (ts6Syntax ??= { kind: ts.SyntaxKind, forEachChild: (node, visit) => void ts.forEachChild(node, visit) });
+}
 
 const NATIVE_SYNTAX: Syntax<NativeNode> = {
   kind: NativeKind,
@@ -148,6 +152,15 @@ export function evaluateMesh(
     const nodeRequire = createRequire(from);
     return (specifier: string): unknown => {
       if (specifier === "meshc") return dsl;
+      // A relative import of a file the type-check parsed: the first candidate in the order
+      // TypeScript's resolution tries them is the file it resolved to (an earlier one would exist).
+      if (parsed && (specifier.startsWith("./") || specifier.startsWith("../"))) {
+        const known = relativeImportCandidates(specifier)
+          .map((c) => path.resolve(path.dirname(from), c))
+          .find((c) => /\.(c|m)?tsx?$/.test(c) && !c.endsWith(".d.ts") && parsed(c) !== undefined);
+        if (known) return load(known);
+      }
+      const ts = typescript6();
       const resolved = ts.resolveModuleName(specifier, from, meshCompilerOptions(), ts.sys).resolvedModule;
       const target = resolved?.resolvedFileName;
       if (target && /\.(c|m)?tsx?$/.test(target) && !target.endsWith(".d.ts") && !target.includes("/node_modules/")) {
@@ -206,6 +219,7 @@ function compileCached(file: string, sources: MeshSources, cache: TranspileCache
 }
 
 function transpileOptions(sourceMap: boolean): ts.CompilerOptions {
+  const ts = typescript6();
   return {
     ...meshCompilerOptions(),
     module: ts.ModuleKind.CommonJS,
@@ -234,9 +248,10 @@ function compile(file: string, text: string, sources: MeshSources, parsed: Parse
     // The native checker only hands over files it parsed without errors.
     tree = { sf: reused, syntax: NATIVE_SYNTAX as unknown as Syntax<AnyNode> };
   } else {
+    const ts = typescript6();
     const sf = reused && reused.text === text ? (reused as ts.SourceFile) : ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
     if (hasSyntaxErrors(sf)) return compileWithTransformer(file, text, sources);
-    tree = { sf, syntax: TS6_SYNTAX as unknown as Syntax<AnyNode> };
+    tree = { sf, syntax: TS6_SYNTAX() as unknown as Syntax<AnyNode> };
   }
   const sf = tree.sf;
   const { code: instrumented, table, inserts } = instrumentText(tree, sources);
@@ -425,6 +440,7 @@ function instrumentText({ sf, syntax }: ParsedFile, sources: MeshSources): { cod
 /** The original route: the TypeScript transformer wraps the literals while transpiling. */
 function compileWithTransformer(file: string, text: string, sources: MeshSources): CompiledModule {
   const table: LiteralSpans[] = [];
+  const ts = typescript6();
   const out = ts.transpileModule(text, {
     fileName: file,
     compilerOptions: transpileOptions(true),
@@ -444,6 +460,7 @@ function compileWithTransformer(file: string, text: string, sources: MeshSources
 
 /** Wraps literals in `__meshc_span(<literal>, <index>)`, with their spans in `table[index]`. */
 function instrument(sources: MeshSources, table: LiteralSpans[]): ts.TransformerFactory<ts.SourceFile> {
+  const ts = typescript6();
   return (context) => (sf) => {
     const f = context.factory;
     const spanOf = (node: ts.Node) => sources.span(sf, node.getStart(sf), node.getEnd());
@@ -479,7 +496,7 @@ function isPattern(node: ts.Node): boolean {
   const ancestors: ts.Node[] = [];
   for (let p = node.parent; p; p = p.parent) ancestors.push(p);
   ancestors.reverse();
-  return isPatternAt(node as unknown as AnyNode, ancestors as unknown as AnyNode[], ancestors.length, TS6_SYNTAX as unknown as Syntax<AnyNode>);
+  return isPatternAt(node as unknown as AnyNode, ancestors as unknown as AnyNode[], ancestors.length, TS6_SYNTAX() as unknown as Syntax<AnyNode>);
 }
 
 /** {@link isPattern}, with the node's ancestors given: `ancestors[depth - 1]` is its parent. */

@@ -1,12 +1,13 @@
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-// `require`, not `import`: Node would scan the 9 MB CommonJS file for export names first (~0.7 s).
-import ts = require("typescript");
+import type ts from "typescript";
 import type { SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
 import type { Diagnostic } from "../diagnostics.js";
 import { checkNative, closeNative, nativeRequested, startNative, type NativeSession } from "./native.js";
 import type { MeshSources } from "./source.js";
+import { typescript6 } from "./ts6.js";
 
 /**
  * Compiler options meshc checks a mesh with, whatever the user's tsconfig says: the DSL's
@@ -14,6 +15,8 @@ import type { MeshSources } from "./source.js";
  * user's to fix.
  */
 export function meshCompilerOptions(): ts.CompilerOptions {
+  // Converted on first use: the conversion needs TypeScript 6, which most runs never load.
+  MESH_COMPILER_OPTIONS ??= typescript6().convertCompilerOptionsFromJson(meshTsconfigOptions(), "").options;
   return { ...MESH_COMPILER_OPTIONS };
 }
 
@@ -37,7 +40,7 @@ export function meshTsconfigOptions(): Record<string, unknown> {
   };
 }
 
-const MESH_COMPILER_OPTIONS: ts.CompilerOptions = ts.convertCompilerOptionsFromJson(meshTsconfigOptions(), "").options;
+let MESH_COMPILER_OPTIONS: ts.CompilerOptions | undefined;
 
 /** The folder of the meshc package that is running (its package.json is named "meshc"). */
 export function meshcPackageRoot(): string {
@@ -93,20 +96,19 @@ export function createTypeCheckCache(): TypeCheckCache {
  * affect are parsed and checked again.
  */
 export function typeCheck(sources: MeshSources, oldProgram?: ts.Program, cache?: TypeCheckCache): TypeCheckResult {
-  const options = meshCompilerOptions();
-  // A mesh.ts outside any project that installs meshc still type-checks against the running meshc.
-  const probe = ts.resolveModuleName("meshc", sources.entry, options, ts.sys);
-  let meshcTypes: string | undefined;
-  if (!probe.resolvedModule) {
-    const dts = path.join(meshcPackageRoot(), "dist", "dsl", "index.d.ts");
-    if (fs.existsSync(dts)) {
-      options.paths = { meshc: [dts] };
-      meshcTypes = dts;
-    }
-  }
   if (nativeRequested() && !cache?.nativeFailed) {
-    const checked = typeCheckNative(sources, meshcTypes, cache);
+    // A mesh.ts outside any project that installs meshc still type-checks against the running
+    // meshc. Whether "meshc" resolves from the mesh is asked of Node, not TypeScript 6 (which
+    // would have to be loaded for it): both look for the package up the folders, or the package
+    // itself by name, and its `exports` have no condition that would tell them apart.
+    const checked = typeCheckNative(sources, resolvesFrom(sources.entry, "meshc") ? undefined : runningMeshcTypes(), cache);
     if (checked) return checked;
+  }
+  const ts = typescript6();
+  const options = meshCompilerOptions();
+  if (!ts.resolveModuleName("meshc", sources.entry, options, ts.sys).resolvedModule) {
+    const dts = runningMeshcTypes();
+    if (dts) options.paths = { meshc: [dts] };
   }
   let program: ts.Program;
   let semantic: (sf: ts.SourceFile) => readonly ts.Diagnostic[];
@@ -135,6 +137,21 @@ export function typeCheck(sources: MeshSources, oldProgram?: ts.Program, cache?:
  * The native checker's verdict, or undefined when it cannot run here (no binary for this
  * platform): TypeScript 6 then checks. Without a cache the checker is stopped after the check.
  */
+/** The running meshc's DSL declarations, if built. */
+function runningMeshcTypes(): string | undefined {
+  const dts = path.join(meshcPackageRoot(), "dist", "dsl", "index.d.ts");
+  return fs.existsSync(dts) ? dts : undefined;
+}
+
+function resolvesFrom(file: string, specifier: string): boolean {
+  try {
+    createRequire(file).resolve(specifier);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function typeCheckNative(sources: MeshSources, meshcTypes: string | undefined, cache: TypeCheckCache | undefined): TypeCheckResult | undefined {
   let session = cache?.native;
   const fresh = session === undefined;
@@ -180,7 +197,7 @@ export function disposeTypeCheckCache(cache: TypeCheckCache): void {
  * carry a version (a hash of their text), which the builder compares to find what changed.
  */
 function cachingHost(options: ts.CompilerOptions, cache: TypeCheckCache): ts.CompilerHost {
-  const host = ts.createIncrementalCompilerHost(options);
+  const host = typescript6().createIncrementalCompilerHost(options);
   const parse = host.getSourceFile.bind(host);
   host.getSourceFile = (fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile) => {
     const text = host.readFile(fileName);
@@ -196,6 +213,7 @@ function cachingHost(options: ts.CompilerOptions, cache: TypeCheckCache): ts.Com
 
 /** A TypeScript diagnostic as a meshc one: its TSxxxx code, its message, its location. */
 export function fromTs(d: ts.Diagnostic, sources: MeshSources): Diagnostic {
+  const ts = typescript6();
   const severity = d.category === ts.DiagnosticCategory.Error ? "error" : d.category === ts.DiagnosticCategory.Warning ? "warning" : "info";
   const message = ts.flattenDiagnosticMessageText(d.messageText, "\n  ");
   if (d.file && d.start !== undefined) {

@@ -1,0 +1,13 @@
+import path from "node:path";
+
+/**
+ * Candidate files for a relative import, in the order TypeScript's NodeNext resolution tries them
+ * (`./a.js` is `./a.ts` or `./a.tsx`; an extensionless specifier, as CommonJS-format files may
+ * use, is a file or a folder's index). The specifier itself comes first, for callers listing files.
+ */
+export function relativeImportCandidates(specifier: string): string[] {
+  const ext = path.posix.extname(specifier);
+  const stem = specifier.slice(0, specifier.length - ext.length);
+  const swapped: Record<string, string[]> = { ".js": [".ts", ".tsx"], ".mjs": [".mts"], ".cjs": [".cts"], ".jsx": [".tsx"] };
+  return [specifier, ...(swapped[ext] ?? []).map((e) => stem + e), `${specifier}.ts`, `${specifier}.tsx`, `${specifier}/index.ts`];
+}
