@@ -4,7 +4,6 @@ import { UsageError, type Io } from "./io.js";
 /** A CLI command: its help text and what it does. Returns the exit code. */
 export interface Command {
   readonly name: string;
-  readonly summary: string;
   /** Full `--help` text. */
   readonly help: string;
   readonly run: (argv: readonly string[], io: Io) => Promise<number> | number;

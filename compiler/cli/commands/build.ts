@@ -8,7 +8,6 @@ import { exitCodeFor, parseFormat, printDiagnostics } from "../report.js";
 
 export const buildCommand: Command = {
   name: "build",
-  summary: "Compile a mesh into out/ (Kubernetes, certificates, Envoy, Istio, Linkerd)",
   get help() {
     return `Usage: meshc build [mesh.ts] [options]
 

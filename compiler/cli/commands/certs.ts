@@ -78,7 +78,6 @@ with --strict, 2 usage or internal error.
 
 export const certsCommand: Command = {
   name: "certs",
-  summary: "Create, rotate and inspect the mesh's certificate authority (init, rotate, show)",
   help: HELP.certs,
   run(argv: readonly string[], io: Io) {
     const [sub, ...rest] = argv;

@@ -14,7 +14,6 @@ export interface CheckOutput {
 
 export const checkCommand: Command = {
   name: "check",
-  summary: "Type-check and analyse a mesh; report problems",
   help: `Usage: meshc check [mesh.ts] [options]
 
 Type-checks mesh.ts, validates its declarations and runs every check. Nothing is written.

@@ -19,7 +19,6 @@ function emptyMesh(like: MeshIR): MeshIR {
 
 export const diffCommand: Command = {
   name: "diff",
-  summary: "Compare two versions of a mesh in terms of policy (for pull requests)",
   help: `Usage: meshc diff <base.ts> [<head.ts>] [options]
        meshc diff --base <git-ref> [mesh.ts] [options]
 

@@ -13,7 +13,6 @@ type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
 export const graphCommand: Command = {
   name: "graph",
-  summary: "Draw the mesh: services by namespace, allowed calls (Mermaid, DOT, SVG, HTML)",
   help: `Usage: meshc graph [mesh.ts] [options]
 
 Draws the mesh: services grouped by namespace, external hosts, ingress gateways, and every
