@@ -62,12 +62,12 @@ interface Syntax<N> {
   forEachChild(node: N, visit: (child: N) => void): void;
 }
 
-let ts6Syntax: Syntax<ts.Node> | undefined;
+let ts6SyntaxCache: Syntax<ts.Node> | undefined;
 
 /** TypeScript 6's syntax, made on first use (loading TypeScript 6 is not free). */
-function TS6_SYNTAX(): Syntax<ts.Node> {
+function ts6Syntax(): Syntax<ts.Node> {
   const ts = typescript6();
-  return (ts6Syntax ??= { kind: ts.SyntaxKind, forEachChild: (node, visit) => void ts.forEachChild(node, visit) });
+  return (ts6SyntaxCache ??= { kind: ts.SyntaxKind, forEachChild: (node, visit) => void ts.forEachChild(node, visit) });
 }
 
 const NATIVE_SYNTAX: Syntax<NativeNode> = {
@@ -251,7 +251,7 @@ function compile(file: string, text: string, sources: MeshSources, parsed: Parse
     const ts = typescript6();
     const sf = reused && reused.text === text ? (reused as ts.SourceFile) : ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
     if (hasSyntaxErrors(sf)) return compileWithTransformer(file, text, sources);
-    tree = { sf, syntax: TS6_SYNTAX() as unknown as Syntax<AnyNode> };
+    tree = { sf, syntax: ts6Syntax() as unknown as Syntax<AnyNode> };
   }
   const sf = tree.sf;
   const { code: instrumented, table, inserts } = instrumentText(tree, sources);
@@ -496,7 +496,7 @@ function isPattern(node: ts.Node): boolean {
   const ancestors: ts.Node[] = [];
   for (let p = node.parent; p; p = p.parent) ancestors.push(p);
   ancestors.reverse();
-  return isPatternAt(node as unknown as AnyNode, ancestors as unknown as AnyNode[], ancestors.length, TS6_SYNTAX() as unknown as Syntax<AnyNode>);
+  return isPatternAt(node as unknown as AnyNode, ancestors as unknown as AnyNode[], ancestors.length, ts6Syntax() as unknown as Syntax<AnyNode>);
 }
 
 /** {@link isPattern}, with the node's ancestors given: `ancestors[depth - 1]` is its parent. */
