@@ -216,6 +216,17 @@ function measureCdk8s(n) {
   return child([path.join(here, "child-cdk8s.mjs"), String(n), path.join(dir, "out"), resultFile], resultFile);
 }
 
+/** `meshc check` as a user runs it (the installed bin, a fresh process): what "instant" is about. */
+async function measureCheck(entry) {
+  const t0 = performance.now();
+  const proc = spawn(node, [path.join(dist, "compiler", "cli", "bin.js"), "check", entry], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  proc.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+  const status = await new Promise((resolve) => proc.on("close", (code) => resolve(code)));
+  if (status !== 0) throw new Error(`meshc check ${entry} exited ${status}: ${stderr.slice(0, 2000)}`);
+  return performance.now() - t0;
+}
+
 function measureWatch(entry, dir, options) {
   const resultFile = path.join(dir, "watch.json");
   return child([path.join(here, "child-watch.mjs"), dist, entry, probeFile(options), String(Math.max(3, runs)), resultFile], resultFile);
@@ -250,6 +261,7 @@ for (const n of sizes) {
     const sourceBytes = fs.readdirSync(meshDir, { recursive: true }).filter((f) => String(f).endsWith(".ts")).reduce((s, f) => s + fs.statSync(path.join(meshDir, String(f))).size, 0);
     const meshc = [];
     const tsc = [];
+    const checks = [];
     let failure;
     for (let i = 0; i < runs; i++) {
       progress(`N=${n} ${layout}: meshc build, run ${i + 1}/${runs}`);
@@ -260,6 +272,8 @@ for (const n of sizes) {
         break;
       }
       meshc.push(r);
+      progress(`N=${n} ${layout}: meshc check (CLI), run ${i + 1}/${runs}`);
+      checks.push(await measureCheck(entry));
       if (!opts["no-tsc"]) {
         progress(`N=${n} ${layout}: tsc --noEmit, run ${i + 1}/${runs}`);
         tsc.push(await measureTsc(meshDir));
@@ -277,6 +291,7 @@ for (const n of sizes) {
       files: layout === "single" ? 1 : teamCount(n) + 1,
       sourceBytes,
       targets: m.targets,
+      checkWall: median(checks),
       meshc: { ...m, outputs: undefined, firstErrors: undefined, afterTypecheck: median(meshc.map((r) => AFTER_TYPECHECK(r.timings))), ...envoyBytes(meshc[0].outputs, meshc[0].envoyProbeBytes, m.services) },
       ...(tsc.length ? { tsc: tsc.some((t) => t.failed) ? { failed: tsc.find((t) => t.failed).failed } : medians(tsc) } : {}),
     };
@@ -326,6 +341,7 @@ row("  after type-check", (r) => fmtMs(r.meshc.afterTypecheck));
 row("build, in process", (r) => fmtMs(r.meshc.total));
 row("build, process wall", (r) => fmtMs(r.meshc.wall));
 row("build, process CPU", (r) => fmtMs(r.meshc.cpu));
+row("meshc check (CLI), wall", (r) => fmtMs(r.checkWall));
 row("peak RSS", (r) => fmtMiB(r.meshc.maxRssKiB));
 row("  type-checker process", (r) => fmtMiB(r.meshc.subprocessMaxRssKiB));
 row("  both at once (sampled)", (r) => fmtMiB(r.meshc.treeRssKiB));
