@@ -133,16 +133,13 @@ export function typeCheck(sources: MeshSources, oldProgram?: ts.Program, cache?:
   return { program, userFiles: userFiles.map((sf) => path.resolve(sf.fileName)), diagnostics: raw.map((d) => fromTs(d, sources)), checker: "typescript" };
 }
 
-/**
- * The native checker's verdict, or undefined when it cannot run here (no binary for this
- * platform): TypeScript 6 then checks. Without a cache the checker is stopped after the check.
- */
 /** The running meshc's DSL declarations, if built. */
 function runningMeshcTypes(): string | undefined {
   const dts = path.join(meshcPackageRoot(), "dist", "dsl", "index.d.ts");
   return fs.existsSync(dts) ? dts : undefined;
 }
 
+/** Whether Node resolves `specifier` from `file` (a package up the folders, or the package itself). */
 function resolvesFrom(file: string, specifier: string): boolean {
   try {
     createRequire(file).resolve(specifier);
@@ -152,6 +149,10 @@ function resolvesFrom(file: string, specifier: string): boolean {
   }
 }
 
+/**
+ * The native checker's verdict, or undefined when it cannot run here (no binary for this
+ * platform): TypeScript 6 then checks. Without a cache the checker is stopped after the check.
+ */
 function typeCheckNative(sources: MeshSources, meshcTypes: string | undefined, cache: TypeCheckCache | undefined): TypeCheckResult | undefined {
   let session = cache?.native;
   const fresh = session === undefined;
