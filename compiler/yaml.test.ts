@@ -26,7 +26,7 @@ const tricky = [
   "|", ">", "'", '"', "'quoted'", '"quoted"', "it's", 'say "hi"', `both ' and "`, "%directive", "@at", "`tick`",
   "{a}", "[a]", "a,b", "a]", "---", "--- x", "...", "a\n---\nb", " leading", "trailing ", "\ttab", "tab\t",
   "line1\nline2", "line1\nline2\n", "line1\nline2\n\n", "\nleading newline", "trailing newline\n", "\n", "\n\n", "a\n\n\nb",
-  " indented\nblock", "a\n b", "a \nb", "x\n  \n", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+  " indented\nblock", "a\n b", "a \nb", "x\n  \n", "x\n  ", "x\n\t", "x\n \t ", "\n ", "x \t", "x\n  \ny", "x\n\n  ", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
   "unicode é ü 日本 🚀", "\u00a0nbsp", "nel\u0085", "\u2028sep", "bell\u0007", "nul\u0000", "esc\u001b", "del\u007f", "\ud800 lone",
   "a long line that is much longer than eighty characters, which yaml would fold if lineWidth were not zero at all",
   "a long double-quoted line with \"quotes\" and a newline\n that is longer than forty characters",

@@ -244,9 +244,19 @@ function doubleQuoted(value: string, indent: string, implicitKey: boolean): stri
 
 const blockEndNewlines = /(^|(?<!\n))\n+(?!\n|$)/g;
 
+/**
+ * `/\n[\t ]+$/.test(value)` without the regex: that one retries from every line break of an
+ * indented document (an Envoy bootstrap has hundreds), where only the end of the string matters.
+ */
+function endsWithIndentedEmptyLine(value: string): boolean {
+  let i = value.length;
+  while (i > 0 && (value[i - 1] === " " || value[i - 1] === "\t")) i--;
+  return i < value.length && i > 0 && value[i - 1] === "\n";
+}
+
 /** A literal block scalar (`|`), as yaml prints multi-line strings when lines are never folded. */
 function block(value: string, indent: string): string {
-  if (/\n[\t ]+$/.test(value)) return quoted(value, indent, false);
+  if (endsWithIndentedEmptyLine(value)) return quoted(value, indent, false);
   const ind = indent || (containsDocumentMarker(value) ? "  " : "");
   if (!value) return "|\n";
   let endStart: number;
