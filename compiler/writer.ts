@@ -53,9 +53,14 @@ interface OutputFile {
   readonly sensitive: boolean;
 }
 
-/** Where a Kubernetes object artifact is written under a layout. */
+/** A Kubernetes object: listed in its target's kustomization.yaml, bundled by the namespace layout. */
+function isKubernetesObject(artifact: Artifact): boolean {
+  return "yaml" in artifact && artifact.kubernetes === true;
+}
+
+/** Where an artifact is written under a layout. */
 function bundlePath(artifact: Artifact, layout: OutputLayout): string {
-  if (layout === "object" || !("yaml" in artifact) || !artifact.kubernetes) return artifact.path;
+  if (layout === "object" || !isKubernetesObject(artifact)) return artifact.path;
   const slash = artifact.path.lastIndexOf("/");
   return `${artifact.path.slice(0, slash + 1)}${artifact.sensitive ? "secrets" : "resources"}.yaml`;
 }
@@ -79,7 +84,7 @@ function emitOutput(artifacts: readonly Artifact[], layout: OutputLayout, emit: 
     if (file && (at === a.path || file.members[0]!.path === at || file.sensitive !== (a.sensitive === true))) throw new Error(`two artifacts want the same path ${at}`);
     if (file) file.members.push(a);
     else files.set(at, { path: at, members: [a], sensitive: a.sensitive === true });
-    if ("yaml" in a && a.kubernetes) {
+    if (isKubernetesObject(a)) {
       const [target, ...rest] = at.split("/");
       const list = byTarget.get(target!) ?? new Set();
       list.add(rest.join("/"));

@@ -8,7 +8,7 @@ import type ts from "typescript";
 import { SyntaxKind as NativeKind, type Node as NativeNode, type SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
 import * as dsl from "../../dsl/index.js";
 import type { Span } from "../ir.js";
-import { relativeImportCandidates } from "./imports.js";
+import { isTypeScriptModule, relativeImportCandidates } from "./imports.js";
 import { lineStarts, type MeshSources } from "./source.js";
 import type { LiteralSpans, SpanRegistry } from "./spans.js";
 import { typescript6 } from "./ts6.js";
@@ -157,13 +157,13 @@ export function evaluateMesh(
       if (parsed && (specifier.startsWith("./") || specifier.startsWith("../"))) {
         const known = relativeImportCandidates(specifier)
           .map((c) => path.resolve(path.dirname(from), c))
-          .find((c) => /\.(c|m)?tsx?$/.test(c) && !c.endsWith(".d.ts") && parsed(c) !== undefined);
+          .find((c) => isTypeScriptModule(c) && parsed(c) !== undefined);
         if (known) return load(known);
       }
       const ts = typescript6();
       const resolved = ts.resolveModuleName(specifier, from, meshCompilerOptions(), ts.sys).resolvedModule;
       const target = resolved?.resolvedFileName;
-      if (target && /\.(c|m)?tsx?$/.test(target) && !target.endsWith(".d.ts") && !target.includes("/node_modules/")) {
+      if (target && isTypeScriptModule(target) && !target.includes("/node_modules/")) {
         return load(path.resolve(target));
       }
       try {
@@ -218,14 +218,14 @@ function compileCached(file: string, sources: MeshSources, cache: TranspileCache
   return unit;
 }
 
-function transpileOptions(sourceMap: boolean): ts.CompilerOptions {
+function transpileOptions(): ts.CompilerOptions {
   const ts = typescript6();
   return {
     ...meshCompilerOptions(),
     module: ts.ModuleKind.CommonJS,
     moduleResolution: ts.ModuleResolutionKind.Node10,
     noEmit: false,
-    sourceMap,
+    sourceMap: true,
     inlineSources: false,
     verbatimModuleSyntax: false,
     isolatedModules: true,
@@ -443,7 +443,7 @@ function compileWithTransformer(file: string, text: string, sources: MeshSources
   const ts = typescript6();
   const out = ts.transpileModule(text, {
     fileName: file,
-    compilerOptions: transpileOptions(true),
+    compilerOptions: transpileOptions(),
     transformers: { before: [instrument(sources, table)] },
     reportDiagnostics: true,
   });

@@ -1,5 +1,10 @@
 import path from "node:path";
 
+/** A TypeScript module meshc runs: `.ts`, `.tsx`, `.mts`, `.cts`, but not a declaration file. */
+export function isTypeScriptModule(file: string): boolean {
+  return /\.(c|m)?tsx?$/.test(file) && !/\.d\.(c|m)?ts$/.test(file);
+}
+
 /**
  * Candidate files for a relative import, in the order TypeScript's NodeNext resolution tries them
  * (`./a.js` is `./a.ts` or `./a.tsx`; an extensionless specifier, as CommonJS-format files may

@@ -2,8 +2,9 @@
  * Type-checking with TypeScript 7, the native port of the compiler, through its own API
  * (`typescript/unstable/sync`, installed as the `typescript-native` alias of typescript@7 next to
  * TypeScript 6, which @pulumi/pulumi's peer range still asks for). It checks a mesh of 1,000
- * services in one file ~4× faster than TypeScript 6 in-process (`npm run bench`), and keeps its
- * state between edits in watch mode: only the files an edit touched are checked again.
+ * services in one file ~4× faster than TypeScript 6 in-process (`npm run bench`), and watch mode
+ * keeps it running between edits, telling it which files changed (it then re-checks every file:
+ * the API gives a new program per edit, with no reuse of unaffected files' diagnostics).
  *
  * It runs as a child process (`tsgo`) that reads the user's files itself; the project is a
  * tsconfig that exists only in memory, with the options TypeScript 6 is given. Where the binary is missing for this platform, or
@@ -122,7 +123,7 @@ export function checkNative(sources: MeshSources, session: NativeSession, fresh:
   const userFiles = program
     .getSourceFileNames()
     .map((f) => path.resolve(f))
-    .filter((f) => !f.endsWith(".d.ts") && !/\.d\.[cm]ts$/.test(f) && !f.split(path.sep).includes("node_modules"));
+    .filter((f) => !/\.d\.[cm]?ts$/.test(f) && !f.split(path.sep).includes("node_modules"));
   const texts = new Map<string, string>();
   for (const file of userFiles) {
     const text = textOf(file);
