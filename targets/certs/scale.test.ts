@@ -1,5 +1,6 @@
-// A 1,000-identity mesh: issuance and persistence stay well under a second, and a second build
-// reuses every leaf. Timings are logged (the machine is shared, so the bound is loose).
+// A 1,000-identity mesh: every leaf is issued once, and a second build reuses them all without
+// touching the state file. Timings are only logged: the machine is shared and noisy, so speed is
+// measured by `npm run bench` (certificate leaves per second at 5,000 services), not asserted here.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -26,7 +27,7 @@ function bigMesh(): MeshIR {
 }
 
 describe(`certs target with ${COUNT} identities`, () => {
-  it("issues, stores and writes every leaf quickly, and reuses them all on the next build", () => {
+  it("issues every leaf once and reuses them all on the next build, leaving the state file untouched", () => {
     const ir = bigMesh();
     const stateDir = path.join(parent, "state");
     const options = { stateDir, now: FIXTURE_NOW, includeSecrets: true };
@@ -40,12 +41,14 @@ describe(`certs target with ${COUNT} identities`, () => {
     const t1 = performance.now();
     const firstCpu = cpu(c0);
     const files = renderOutput(first.artifacts);
+    const statePath = path.join(stateDir, "leaves.json");
+    const before = { text: fs.readFileSync(statePath, "utf8"), mtimeMs: fs.statSync(statePath).mtimeMs };
     const t2 = performance.now();
     const c2 = process.cpuUsage();
     const second = certsTarget.run(ir, options);
     const t3 = performance.now();
     const secondCpu = cpu(c2);
-    const stored = fs.statSync(path.join(stateDir, "leaves.json")).size;
+    const stored = fs.statSync(statePath).size;
     console.log(
       `certs target, ${COUNT} identities: first run ${(t1 - t0).toFixed(0)} ms wall / ${firstCpu.toFixed(0)} ms CPU (new CA, ${COUNT} leaves, leaves.json ${(stored / 1024).toFixed(0)} KiB), ` +
         `serialising ${files.length} files ${(t2 - t1).toFixed(0)} ms, second run (all reused) ${(t3 - t2).toFixed(0)} ms wall / ${secondCpu.toFixed(0)} ms CPU`,
@@ -54,9 +57,9 @@ describe(`certs target with ${COUNT} identities`, () => {
     expect(secrets).toHaveLength(COUNT);
     expect(new Set(secrets.map((a) => JSON.stringify((a as { yaml: { data: unknown } }).yaml.data))).size).toBe(COUNT);
     expect(JSON.stringify(second.artifacts)).toBe(JSON.stringify(first.artifacts));
-    // CPU time, not wall time: the machine is shared. Loose (several times what it measures), to
-    // catch a regression such as a full asn1 serialisation or a key generation per reused leaf.
-    expect(firstCpu).toBeLessThan(4000);
-    expect(secondCpu).toBeLessThan(1500);
+    // Every leaf reused: nothing issued, so the state file is not written again.
+    expect(fs.readFileSync(statePath, "utf8")).toBe(before.text);
+    expect(fs.statSync(statePath).mtimeMs).toBe(before.mtimeMs);
+    expect((JSON.parse(before.text) as { leaves: unknown[] }).leaves).toHaveLength(COUNT);
   });
 });
