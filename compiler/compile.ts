@@ -24,8 +24,8 @@ export interface CompileResult {
   /** The mesh's own source files, absolute, once type-checked (what watch mode watches). */
   readonly files?: readonly string[];
   /**
-   * Milliseconds per phase, for `--timings` and the benchmark: load (= typecheck + evaluate),
-   * validate, resolve, checks.
+   * Milliseconds per phase, for the benchmark: load (= typecheck + evaluate - overlapped: the
+   * mesh runs while the native checker type-checks it), validate, resolve, checks.
    */
   readonly timings: Readonly<Record<string, number>>;
 }
@@ -41,7 +41,7 @@ export function compileMesh(entry: string, options: CompileOptions = {}): Compil
       timings[phase] = (timings[phase] ?? 0) + performance.now() - t0;
     }
   };
-  // `load` is the sum of its parts, `typecheck` and `evaluate`, which the loader reports itself.
+  // `load`'s parts (`typecheck`, `evaluate`, `overlapped`) are reported by the loader itself.
   const loaded = time("load", () => loadMesh(entry, { ...options, timings }));
   const base = { sources: loaded.sources, ...(loaded.program ? { program: loaded.program } : {}), ...(loaded.files ? { files: loaded.files } : {}), timings };
   if (!loaded.raw || hasErrors(loaded.diagnostics)) return { ...base, diagnostics: sortDiagnostics(loaded.diagnostics) };

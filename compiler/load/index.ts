@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import type ts from "typescript";
+import type { SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
 import { createHandles } from "../../dsl/handles.js";
 import { isMesh, type Mesh } from "../../dsl/index.js";
 import { diagnostic } from "../codes.js";
@@ -37,10 +38,19 @@ export interface LoadOptions {
   readonly oldProgram?: ts.Program;
   /** Skip type-checking (the caller already did, or wants evaluation only). */
   readonly skipTypeCheck?: boolean;
-  /** Receives milliseconds spent in `typecheck` and `evaluate` (running mesh.ts and its policies). */
+  /**
+   * Receives milliseconds spent in `typecheck` (until its verdict was in hand), `evaluate` (running
+   * mesh.ts and its policies) and `overlapped` (the evaluation that ran while the checker worked,
+   * so within `typecheck`).
+   */
   readonly timings?: Record<string, number>;
   /** State reused across loads of the same mesh (watch mode); see {@link createLoadCache}. */
   readonly cache?: LoadCache;
+  /**
+   * Run the mesh while the native checker type-checks it (the default), rather than after.
+   * @default true
+   */
+  readonly overlap?: boolean;
 }
 
 /**
@@ -77,16 +87,36 @@ export function loadMesh(entry: string, options: LoadOptions = {}): Loaded {
   let files: readonly string[] | undefined;
   let parsed: ParsedFiles | undefined;
   if (!options.skipTypeCheck) {
+    // The mesh runs while the native checker type-checks it (a process of its own), on the trees
+    // it parsed: the run's result is kept only if the mesh has no type errors, since running a
+    // mesh with type errors would report the same mistakes twice, less precisely.
+    const ahead = (trees: ReadonlyMap<string, NativeSourceFile>): Attempt => {
+      try {
+        return { loaded: evaluate(sources, spans, undefined, (file) => trees.get(file), options.cache?.transpiled) };
+      } catch (error) {
+        return { error };
+      }
+    };
     const t0 = performance.now();
-    const checked = typeCheck(sources, options.oldProgram, options.cache?.typeCheck);
+    const checked = typeCheck(sources, options.oldProgram, options.cache?.typeCheck, options.overlap === false ? undefined : ahead);
+    const ran = checked.meanwhile;
+    // Until the verdict was in hand, the run beside it included: `load` is then less than
+    // `typecheck` + `evaluate`, by `overlapped`.
     timings.typecheck = (timings.typecheck ?? 0) + performance.now() - t0;
     program = checked.program;
     files = checked.userFiles;
+    if (ran) {
+      timings.evaluate = (timings.evaluate ?? 0) + ran.ms;
+      timings.overlapped = (timings.overlapped ?? 0) + ran.ms;
+    }
+    if (hasErrors(checked.diagnostics)) return { sources, spans, ...(program ? { program } : {}), files, diagnostics: checked.diagnostics };
+    if (ran) {
+      if ("error" in ran.value) throw ran.value.error;
+      return { ...ran.value.loaded, files };
+    }
     const { trees } = checked;
     if (program) parsed = (file) => program!.getSourceFile(file);
     else if (trees) parsed = (file) => trees.get(file);
-    // Running a mesh with type errors would report the same mistakes twice, less precisely.
-    if (hasErrors(checked.diagnostics)) return { sources, spans, ...(program ? { program } : {}), files, diagnostics: checked.diagnostics };
   }
   const t0 = performance.now();
   try {
@@ -96,6 +126,9 @@ export function loadMesh(entry: string, options: LoadOptions = {}): Loaded {
     timings.evaluate = (timings.evaluate ?? 0) + performance.now() - t0;
   }
 }
+
+/** A run of the mesh beside the type-check: what it loaded, or the exception of a bug in meshc. */
+type Attempt = { readonly loaded: Loaded } | { readonly error: unknown };
 
 function evaluate(sources: MeshSources, spans: SpanRegistry, program: ts.Program | undefined, parsed: ParsedFiles | undefined, transpiled: TranspileCache | undefined): Loaded {
   const base = { sources, spans, ...(program ? { program } : {}) };

@@ -2,7 +2,9 @@
 // users see its diagnostics, and TypeScript 6 takes over where the native binary is missing.
 import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { scratch } from "../../test/helpers/mesh.js";
+import { compileMesh } from "../compile.js";
+import { example, scratch, summarize } from "../../test/helpers/mesh.js";
+import { OVERLAP_MAX_SOURCE } from "./native.js";
 import { MeshSources } from "./source.js";
 import { createTypeCheckCache, disposeTypeCheckCache, typeCheck } from "./typecheck.js";
 
@@ -95,5 +97,80 @@ describe("the native type-checker", () => {
       s.dispose();
     }
     expect(cache.native).toBeUndefined();
+  });
+});
+
+describe("running the mesh beside the native checker", () => {
+  const withMeanwhile = (entry: string) => {
+    delete process.env.MESHC_TYPESCRIPT;
+    const seen: string[] = [];
+    const result = typeCheck(new MeshSources(entry), undefined, undefined, (trees) => {
+      seen.push(...[...trees.keys()].map((f) => f.slice(f.lastIndexOf("/") + 1)));
+      return "ran";
+    });
+    return { result, seen };
+  };
+
+  it("hands over the parsed files, and the checker's verdict is the plain check's", () => {
+    const s = scratch({ "mesh.ts": broken, "other.ts": "export const x: number = 1;\n" });
+    try {
+      const { result, seen } = withMeanwhile(s.file("mesh.ts"));
+      // The request went out ahead through the client's channel: if typescript-native's internals
+      // change, this is where it shows (meshc would still be right, only slower).
+      expect(result.meanwhile?.value).toBe("ran");
+      expect(seen).toEqual(["mesh.ts"]);
+      expect(result.diagnostics).toEqual(checkWith("native", s.file("mesh.ts")).diagnostics);
+      expect(result.diagnostics).toEqual(checkWith("typescript", s.file("mesh.ts")).diagnostics);
+      // Type errors: no trees for running the mesh afterwards.
+      expect(result.trees).toBeUndefined();
+    } finally {
+      s.dispose();
+    }
+  });
+
+  it("does not run it when a file does not parse, nor when the mesh is over the size it would be run beside", () => {
+    const s = scratch({
+      "mesh.ts": `import { defineMesh } from "meshc";\nexport default defineMesh({ name: "m", services: { ;\n`,
+      "big.ts": `import { defineMesh } from "meshc";\n// ${"x".repeat(OVERLAP_MAX_SOURCE)}\nexport default defineMesh({ name: "m", services: {} });\n`,
+    });
+    try {
+      const syntax = withMeanwhile(s.file("mesh.ts"));
+      expect(syntax.result.meanwhile).toBeUndefined();
+      expect(syntax.result.diagnostics.length).toBeGreaterThan(0);
+      const big = withMeanwhile(s.file("big.ts"));
+      expect(big.result.meanwhile).toBeUndefined();
+      expect(big.result.diagnostics).toEqual([]);
+      expect(big.result.trees?.size).toBe(1);
+    } finally {
+      s.dispose();
+    }
+  });
+
+  it("compiles the examples to the same IR and diagnostics as running the mesh after the check", () => {
+    delete process.env.MESHC_TYPESCRIPT;
+    for (const name of ["bookinfo", "online-boutique"]) {
+      const beside = compileMesh(example(name));
+      const after = compileMesh(example(name), { overlap: false });
+      expect(beside.timings.overlapped, name).toBeGreaterThan(0);
+      expect(after.timings.overlapped, name).toBeUndefined();
+      expect(JSON.stringify(beside.ir), name).toBe(JSON.stringify(after.ir));
+      expect(beside.diagnostics, name).toEqual(after.diagnostics);
+    }
+  });
+
+  it("reports a mesh's type errors, not what running it did", () => {
+    delete process.env.MESHC_TYPESCRIPT;
+    // Runs (and throws) beside the check, but the type error is the verdict, as without overlap.
+    const source = `import { defineMesh } from "meshc";\nconst n: number = "three";\nif (n) throw new Error("boom");\nexport default defineMesh({ name: "m", services: {} });\n`;
+    const s = scratch({ "mesh.ts": source });
+    try {
+      const beside = compileMesh(s.file("mesh.ts"));
+      const after = compileMesh(s.file("mesh.ts"), { overlap: false });
+      expect(beside.timings.overlapped).toBeGreaterThan(0);
+      expect(summarize(beside)).toEqual(summarize(after));
+      expect(summarize(beside)).toEqual([expect.stringMatching(/^TS2322 2:7 /)]);
+    } finally {
+      s.dispose();
+    }
   });
 });

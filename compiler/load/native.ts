@@ -7,7 +7,8 @@
  * the API gives a new program per edit, with no reuse of unaffected files' diagnostics).
  *
  * It runs as a child process (`tsgo`) that reads the user's files itself; the project is a
- * tsconfig that exists only in memory, with the options TypeScript 6 is given. Where the binary is missing for this platform, or
+ * tsconfig that exists only in memory, with the options TypeScript 6 is given. Its semantic pass
+ * is asked for ahead, so that meshc runs the mesh meanwhile ({@link checkNative}). Where the binary is missing for this platform, or
  * `MESHC_TYPESCRIPT=6` asks for it, the caller type-checks with TypeScript 6 instead.
  */
 import fs from "node:fs";
@@ -94,8 +95,28 @@ export function closeNative(session: NativeSession): void {
   }
 }
 
-/** Type-checks the mesh; with a session that checked before, tells it which files changed since. */
-export function checkNative(sources: MeshSources, session: NativeSession, fresh: boolean): NativeResult {
+/**
+ * Work done while the checker type-checks: it gets the syntax trees of the user's files (parsed
+ * without errors) and runs beside the checker's semantic pass. Its result is returned whatever the
+ * verdict; the caller discards it when the mesh has type errors.
+ */
+export type Meanwhile<T> = (trees: ReadonlyMap<string, NativeSourceFile>) => T;
+
+export interface NativeCheck<T> extends NativeResult {
+  /**
+   * What `meanwhile` returned, and how long it ran (all of it while the checker was at work):
+   * absent where it did not run (errors, a mesh over {@link OVERLAP_MAX_SOURCE}, or no channel to
+   * send ahead on), and the caller then does that work itself.
+   */
+  readonly meanwhile?: { readonly value: T; readonly ms: number };
+}
+
+/**
+ * Type-checks the mesh; with a session that checked before, tells it which files changed since.
+ * When the files parse, `meanwhile` runs while the checker works through the semantic pass (a
+ * separate process), so its time is hidden in the type-check's instead of added to it.
+ */
+export function checkNative<T = never>(sources: MeshSources, session: NativeSession, fresh: boolean, meanwhile?: Meanwhile<T>): NativeCheck<T> {
   // Each file read once per check: to find what changed, and for the diagnostics' positions.
   const read = new Map<string, string | undefined>();
   const textOf = (file: string): string | undefined => {
@@ -131,20 +152,106 @@ export function checkNative(sources: MeshSources, session: NativeSession, fresh:
   }
   session.texts = texts;
 
-  const raw: NativeDiagnostic[] = [...program.getProgramDiagnostics(), ...program.getGlobalDiagnostics()];
-  for (const file of userFiles) raw.push(...program.getSyntacticDiagnostics(file));
-  if (raw.every((d) => d.category !== DiagnosticCategory.Error)) {
-    for (const file of userFiles) raw.push(...program.getSemanticDiagnostics(file));
-  }
   const lines = new Map<string, readonly number[]>();
-  const diagnostics = raw.map((d) => fromNative(d, sources, textOf, lines));
-  if (raw.some((d) => d.category === DiagnosticCategory.Error)) return { diagnostics, userFiles };
-  const trees = new Map<string, NativeSourceFile>();
-  for (const file of userFiles) {
-    const tree = program.getSourceFile(file);
-    if (tree) trees.set(file, tree);
+  const convert = (raw: readonly NativeDiagnostic[]) => raw.map((d) => fromNative(d, sources, textOf, lines));
+  const isError = (d: NativeDiagnostic) => d.category === DiagnosticCategory.Error;
+  const head: NativeDiagnostic[] = [...program.getProgramDiagnostics()];
+  const syntactic: NativeDiagnostic[] = [];
+  for (const file of userFiles) syntactic.push(...program.getSyntacticDiagnostics(file));
+  if (head.some(isError) || syntactic.some(isError)) {
+    return { diagnostics: convert([...head, ...program.getGlobalDiagnostics(), ...syntactic]), userFiles };
   }
-  return { diagnostics, userFiles, trees };
+
+  const treesOf = () => {
+    const trees = new Map<string, NativeSourceFile>();
+    for (const file of userFiles) {
+      const tree = program.getSourceFile(file);
+      if (tree) trees.set(file, tree);
+    }
+    return trees;
+  };
+  let size = 0;
+  for (const text of texts.values()) size += text.length;
+  // Above this, both at once would be too much memory: at 5,000 services in one file (3.2 MB) the
+  // checker holds ~580 MiB and running the mesh ~300 MiB more, ~1 GiB together (`npm run bench`).
+  const early = meanwhile !== undefined && size <= OVERLAP_MAX_SOURCE ? treesOf() : undefined;
+  // One request for every file: the checker spreads them over its checkers (per-file requests
+  // would be checked one after another). Only the user's files' diagnostics are kept, in order.
+  const params = { snapshot: (program as unknown as { snapshotId: number }).snapshotId, project: project.id };
+  const answer = early ? sendAhead(program, "getSemanticDiagnostics", params) : undefined;
+  let ran: { value: T; ms: number } | undefined;
+  let all: readonly NativeDiagnostic[] | undefined;
+  try {
+    if (meanwhile && early && answer) {
+      const t0 = performance.now();
+      const value = meanwhile(early);
+      ran = { value, ms: performance.now() - t0 };
+    }
+  } finally {
+    // Whatever `meanwhile` did, the answer is read: the channel carries one request at a time.
+    if (answer) all = (answer() as readonly NativeDiagnostic[] | undefined) ?? [];
+  }
+  all ??= program.getSemanticDiagnostics();
+  const byFile = new Map<string, NativeDiagnostic[]>();
+  for (const d of all) {
+    const file = d.fileName === undefined ? undefined : path.resolve(d.fileName);
+    if (file === undefined) continue;
+    let list = byFile.get(file);
+    if (!list) byFile.set(file, (list = []));
+    list.push(d);
+  }
+  const raw = [...head, ...program.getGlobalDiagnostics(), ...syntactic, ...userFiles.flatMap((f) => byFile.get(f) ?? [])];
+  const diagnostics = convert(raw);
+  const result = { diagnostics, userFiles, ...(ran ? { meanwhile: ran } : {}) };
+  return raw.some(isError) ? result : { ...result, trees: early ?? treesOf() };
+}
+
+/**
+ * The most source text (UTF-16 code units, all user files) that is run beside the checker: ~3,000
+ * services of the benchmark's shape. Larger meshes run after it, the two peaks apart.
+ */
+export const OVERLAP_MAX_SOURCE = 2 * 1024 * 1024;
+
+/** The parts of typescript 7.0's pure-JS `SyncRpcChannel` that {@link sendAhead} uses. */
+interface SyncChannel {
+  writeTuple(type: number, name: Buffer, payload: string | Uint8Array): void;
+  getMethodBuf(method: string): Buffer;
+  requestBytesSync(method: string, payload: string): Buffer;
+}
+
+/** The channel's message type of a request (`MSG_REQUEST` in typescript-native's syncChannel.js). */
+const MSG_REQUEST = 1;
+
+/**
+ * Sends a request to the checker and returns a function that waits for its answer, so the caller
+ * works while the checker does. The sync API only offers request-and-wait, so this reaches into
+ * its client's channel (pinned typescript 7.0.2: a pure-JS `SyncRpcChannel` that writes a request
+ * tuple and then reads until the answer, serving the checker's callbacks meanwhile). Where that
+ * channel is not there, it returns undefined and the caller asks the usual way.
+ * `native.test.ts` holds this path to the plain one.
+ */
+export function sendAhead(program: unknown, method: string, params: object): (() => unknown) | undefined {
+  const channel = (program as { client?: { channel?: Partial<SyncChannel> } }).client?.channel;
+  if (!channel || typeof channel.writeTuple !== "function" || typeof channel.getMethodBuf !== "function" || typeof channel.requestBytesSync !== "function") return undefined;
+  const c = channel as SyncChannel;
+  const payload = JSON.stringify(params);
+  c.writeTuple(MSG_REQUEST, c.getMethodBuf(method), payload);
+  return () => {
+    // The channel's own read loop, without its first step (writing the request, already sent).
+    const write = c.writeTuple;
+    const own = Object.prototype.hasOwnProperty.call(c, "writeTuple");
+    c.writeTuple = function (this: SyncChannel, type, name, body) {
+      if (type !== MSG_REQUEST) write.call(this, type, name, body);
+    };
+    let bytes: Buffer;
+    try {
+      bytes = c.requestBytesSync(method, payload);
+    } finally {
+      if (own) c.writeTuple = write;
+      else delete (c as Partial<SyncChannel>).writeTuple;
+    }
+    return bytes.length > 0 ? JSON.parse(bytes.toString("utf8")) : undefined;
+  };
 }
 
 /** A native diagnostic as a meshc one, as {@link fromTs} converts TypeScript 6's. */

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import type ts from "typescript";
 import type { SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
 import type { Diagnostic } from "../diagnostics.js";
-import { checkNative, closeNative, nativeRequested, startNative, type NativeSession } from "./native.js";
+import { checkNative, closeNative, nativeRequested, startNative, type Meanwhile, type NativeSession } from "./native.js";
 import type { MeshSources } from "./source.js";
 import { typescript6 } from "./ts6.js";
 
@@ -60,7 +60,12 @@ export function meshcPackageRoot(): string {
   }
 }
 
-export interface TypeCheckResult {
+export interface TypeCheckResult<T = never> {
+  /**
+   * What the `meanwhile` given to {@link typeCheck} returned, and how long it ran: present when the
+   * native checker ran it beside its semantic pass (the files parsed without errors).
+   */
+  readonly meanwhile?: { readonly value: T; readonly ms: number };
   /** TypeScript 6's program, when it was the checker (its parsed files are reused to run the mesh). */
   readonly program?: ts.Program;
   readonly diagnostics: Diagnostic[];
@@ -95,13 +100,13 @@ export function createTypeCheckCache(): TypeCheckCache {
  * unchanged, with their TSxxxx codes and locations. With a cache, only the files an edit can
  * affect are parsed and checked again.
  */
-export function typeCheck(sources: MeshSources, oldProgram?: ts.Program, cache?: TypeCheckCache): TypeCheckResult {
+export function typeCheck<T = never>(sources: MeshSources, oldProgram?: ts.Program, cache?: TypeCheckCache, meanwhile?: Meanwhile<T>): TypeCheckResult<T> {
   if (nativeRequested() && !cache?.nativeFailed) {
     // A mesh.ts outside any project that installs meshc still type-checks against the running
     // meshc. Whether "meshc" resolves from the mesh is asked of Node, not TypeScript 6 (which
     // would have to be loaded for it): both look for the package up the folders, or the package
     // itself by name, and its `exports` have no condition that would tell them apart.
-    const checked = typeCheckNative(sources, resolvesFrom(sources.entry, "meshc") ? undefined : runningMeshcTypes(), cache);
+    const checked = typeCheckNative(sources, resolvesFrom(sources.entry, "meshc") ? undefined : runningMeshcTypes(), cache, meanwhile);
     if (checked) return checked;
   }
   const ts = typescript6();
@@ -153,7 +158,7 @@ function resolvesFrom(file: string, specifier: string): boolean {
  * The native checker's verdict, or undefined when it cannot run here (no binary for this
  * platform): TypeScript 6 then checks. Without a cache the checker is stopped after the check.
  */
-function typeCheckNative(sources: MeshSources, meshcTypes: string | undefined, cache: TypeCheckCache | undefined): TypeCheckResult | undefined {
+function typeCheckNative<T>(sources: MeshSources, meshcTypes: string | undefined, cache: TypeCheckCache | undefined, meanwhile: Meanwhile<T> | undefined): TypeCheckResult<T> | undefined {
   let session = cache?.native;
   const fresh = session === undefined;
   if (!session) {
@@ -164,9 +169,9 @@ function typeCheckNative(sources: MeshSources, meshcTypes: string | undefined, c
       return undefined;
     }
   }
-  let checked: ReturnType<typeof checkNative>;
+  let checked: ReturnType<typeof checkNative<T>>;
   try {
-    checked = checkNative(sources, session, fresh);
+    checked = checkNative(sources, session, fresh, meanwhile);
   } catch (error) {
     // A checker that fails is replaced next time; this check falls back to TypeScript 6.
     closeQuietly(session);
@@ -176,7 +181,13 @@ function typeCheckNative(sources: MeshSources, meshcTypes: string | undefined, c
   }
   if (cache) cache.native = session;
   else closeQuietly(session);
-  return { userFiles: checked.userFiles, diagnostics: checked.diagnostics, ...(checked.trees ? { trees: checked.trees } : {}), checker: "native" };
+  return {
+    userFiles: checked.userFiles,
+    diagnostics: checked.diagnostics,
+    ...(checked.trees ? { trees: checked.trees } : {}),
+    ...(checked.meanwhile ? { meanwhile: checked.meanwhile } : {}),
+    checker: "native",
+  };
 }
 
 function closeQuietly(session: NativeSession): void {
