@@ -20,7 +20,7 @@ export interface RawMesh {
   readonly policies: readonly unknown[];
 }
 
-export interface Loaded {
+export interface Loaded<T = never> {
   readonly sources: MeshSources;
   readonly spans: SpanRegistry;
   readonly diagnostics: Diagnostic[];
@@ -31,17 +31,19 @@ export interface Loaded {
   readonly raw?: RawMesh;
   /** Span of the `defineMesh(…)` arguments: the fallback location for mesh-wide problems. */
   readonly meshSpan?: Span;
+  /** What {@link LoadOptions.next} returned, when it ran beside the type-check. */
+  readonly next?: T;
 }
 
-export interface LoadOptions {
+export interface LoadOptions<T = never> {
   /** Reuse a previous program's unchanged files (watch mode). */
   readonly oldProgram?: ts.Program;
   /** Skip type-checking (the caller already did, or wants evaluation only). */
   readonly skipTypeCheck?: boolean;
   /**
    * Receives milliseconds spent in `typecheck` (until its verdict was in hand), `evaluate` (running
-   * mesh.ts and its policies) and `overlapped` (the evaluation that ran while the checker worked,
-   * so within `typecheck`).
+   * mesh.ts and its policies) and `overlapped` (the work done while the checker worked, so within
+   * `typecheck`: the evaluation and {@link next}).
    */
   readonly timings?: Record<string, number>;
   /** State reused across loads of the same mesh (watch mode); see {@link createLoadCache}. */
@@ -51,6 +53,12 @@ export interface LoadOptions {
    * @default true
    */
   readonly overlap?: boolean;
+  /**
+   * The caller's next steps on a mesh that ran without errors, done beside the type-check when the
+   * mesh ran there; their result is {@link Loaded.next}, kept only if the mesh has no type errors.
+   * Must not write anything: it may run for a mesh that turns out to have type errors.
+   */
+  readonly next?: (loaded: Loaded) => T;
 }
 
 /**
@@ -76,7 +84,7 @@ export function disposeLoadCache(cache: LoadCache): void {
  * Loads a mesh: type-check with the TypeScript compiler API, then run it and collect the
  * declarations. A user's mistake becomes a diagnostic, never an exception.
  */
-export function loadMesh(entry: string, options: LoadOptions = {}): Loaded {
+export function loadMesh<T = never>(entry: string, options: LoadOptions<T> = {}): Loaded<T> {
   const sources = new MeshSources(entry);
   const spans = new SpanRegistry();
   if (!fs.existsSync(sources.entry) || !fs.statSync(sources.entry).isFile()) {
@@ -90,9 +98,13 @@ export function loadMesh(entry: string, options: LoadOptions = {}): Loaded {
     // The mesh runs while the native checker type-checks it (a process of its own), on the trees
     // it parsed: the run's result is kept only if the mesh has no type errors, since running a
     // mesh with type errors would report the same mistakes twice, less precisely.
-    const ahead = (trees: ReadonlyMap<string, NativeSourceFile>): Attempt => {
+    const ahead = (trees: ReadonlyMap<string, NativeSourceFile>): Attempt<T> => {
       try {
-        return { loaded: evaluate(sources, spans, undefined, (file) => trees.get(file), options.cache?.transpiled) };
+        const t0 = performance.now();
+        const loaded = evaluate(sources, spans, undefined, (file) => trees.get(file), options.cache?.transpiled);
+        const ms = performance.now() - t0;
+        // The caller's next steps too, while the checker is still at work.
+        return { loaded, ms, ...(options.next && loaded.raw && !hasErrors(loaded.diagnostics) ? { next: options.next(loaded) } : {}) };
       } catch (error) {
         return { error };
       }
@@ -106,13 +118,13 @@ export function loadMesh(entry: string, options: LoadOptions = {}): Loaded {
     program = checked.program;
     files = checked.userFiles;
     if (ran) {
-      timings.evaluate = (timings.evaluate ?? 0) + ran.ms;
+      if ("ms" in ran.value) timings.evaluate = (timings.evaluate ?? 0) + ran.value.ms;
       timings.overlapped = (timings.overlapped ?? 0) + ran.ms;
     }
     if (hasErrors(checked.diagnostics)) return { sources, spans, ...(program ? { program } : {}), files, diagnostics: checked.diagnostics };
     if (ran) {
       if ("error" in ran.value) throw ran.value.error;
-      return { ...ran.value.loaded, files };
+      return { ...ran.value.loaded, files, ...("next" in ran.value ? { next: ran.value.next as T } : {}) };
     }
     const { trees } = checked;
     if (program) parsed = (file) => program!.getSourceFile(file);
@@ -127,8 +139,11 @@ export function loadMesh(entry: string, options: LoadOptions = {}): Loaded {
   }
 }
 
-/** A run of the mesh beside the type-check: what it loaded, or the exception of a bug in meshc. */
-type Attempt = { readonly loaded: Loaded } | { readonly error: unknown };
+/**
+ * A run of the mesh beside the type-check: what it loaded (in `ms`) and what the caller's next
+ * steps made of it, or the exception of a bug in meshc.
+ */
+type Attempt<T> = { readonly loaded: Loaded; readonly ms: number; readonly next?: T } | { readonly error: unknown };
 
 function evaluate(sources: MeshSources, spans: SpanRegistry, program: ts.Program | undefined, parsed: ParsedFiles | undefined, transpiled: TranspileCache | undefined): Loaded {
   const base = { sources, spans, ...(program ? { program } : {}) };

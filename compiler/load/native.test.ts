@@ -151,10 +151,35 @@ describe("running the mesh beside the native checker", () => {
     for (const name of ["bookinfo", "online-boutique"]) {
       const beside = compileMesh(example(name));
       const after = compileMesh(example(name), { overlap: false });
-      expect(beside.timings.overlapped, name).toBeGreaterThan(0);
+      // Validating, resolving and checking ran inside the window too (it spans all four).
+      const t = beside.timings;
+      expect(t.overlapped, name).toBeGreaterThanOrEqual(t.evaluate! + t.validate! + t.resolve! + t.checks!);
       expect(after.timings.overlapped, name).toBeUndefined();
       expect(JSON.stringify(beside.ir), name).toBe(JSON.stringify(after.ir));
       expect(beside.diagnostics, name).toEqual(after.diagnostics);
+    }
+  });
+
+  it("reports schema and check errors as the plain route does", () => {
+    delete process.env.MESHC_TYPESCRIPT;
+    const mesh = (ports: string) =>
+      `import { defineMesh } from "meshc";\nexport default defineMesh({ name: "m", services: { a: { ports: ${ports} } } }, (s) => ({ ingress: [{ name: "public", routes: [{ to: s.a.ports.http }] }] }));\n`;
+    const cases: [string, string][] = [
+      [mesh("{ http: { port: 70000 } }"), "MESH106"], // the schema's
+      [mesh("{ http: { port: 80 }, alt: { port: 80 } }"), "MESH108"], // a check's
+    ];
+    for (const [source, code] of cases) {
+      const s = scratch({ "mesh.ts": source });
+      try {
+        const beside = compileMesh(s.file("mesh.ts"));
+        const after = compileMesh(s.file("mesh.ts"), { overlap: false });
+        expect(beside.timings.overlapped).toBeGreaterThan(0);
+        expect(summarize(beside)).toEqual(summarize(after));
+        expect(beside.diagnostics.map((d) => d.code)).toEqual([code]);
+        expect(JSON.stringify(beside.ir)).toBe(JSON.stringify(after.ir));
+      } finally {
+        s.dispose();
+      }
     }
   });
 
