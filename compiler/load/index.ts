@@ -81,8 +81,9 @@ export function disposeLoadCache(cache: LoadCache): void {
 }
 
 /**
- * Loads a mesh: type-check with the TypeScript compiler API, then run it and collect the
- * declarations. A user's mistake becomes a diagnostic, never an exception.
+ * Loads a mesh: type-check it with the TypeScript compiler API, run it (while TypeScript 7 checks,
+ * where it does) and collect the declarations. A user's mistake becomes a diagnostic, never an
+ * exception.
  */
 export function loadMesh<T = never>(entry: string, options: LoadOptions<T> = {}): Loaded<T> {
   const sources = new MeshSources(entry);
@@ -112,8 +113,7 @@ export function loadMesh<T = never>(entry: string, options: LoadOptions<T> = {})
     const t0 = performance.now();
     const checked = typeCheck(sources, options.oldProgram, options.cache?.typeCheck, options.overlap === false ? undefined : ahead);
     const ran = checked.meanwhile;
-    // Until the verdict was in hand, the run beside it included: `load` is then less than
-    // `typecheck` + `evaluate`, by `overlapped`.
+    // Until the verdict was in hand: the work done beside the checker (`overlapped`) is inside it.
     timings.typecheck = (timings.typecheck ?? 0) + performance.now() - t0;
     program = checked.program;
     files = checked.userFiles;
