@@ -49,8 +49,8 @@ export interface LoadOptions<T = never> {
   /** State reused across loads of the same mesh (watch mode); see {@link createLoadCache}. */
   readonly cache?: LoadCache;
   /**
-   * Run the mesh while the native checker type-checks it (the default), rather than after.
-   * @default true
+   * Run the mesh while the native checker type-checks it, rather than after.
+   * @default true, unless the environment sets MESHC_OVERLAP=0
    */
   readonly overlap?: boolean;
   /**
@@ -111,7 +111,8 @@ export function loadMesh<T = never>(entry: string, options: LoadOptions<T> = {})
       }
     };
     const t0 = performance.now();
-    const checked = typeCheck(sources, options.oldProgram, options.cache?.typeCheck, options.overlap === false ? undefined : ahead);
+    const overlap = options.overlap ?? process.env.MESHC_OVERLAP !== "0";
+    const checked = typeCheck(sources, options.oldProgram, options.cache?.typeCheck, overlap ? ahead : undefined);
     const ran = checked.meanwhile;
     // Until the verdict was in hand: the work done beside the checker (`overlapped`) is inside it.
     timings.typecheck = (timings.typecheck ?? 0) + performance.now() - t0;

@@ -155,6 +155,12 @@ describe("running the mesh beside the native checker", () => {
       const t = beside.timings;
       expect(t.overlapped, name).toBeGreaterThanOrEqual(t.evaluate! + t.validate! + t.resolve! + t.checks!);
       expect(after.timings.overlapped, name).toBeUndefined();
+      process.env.MESHC_OVERLAP = "0";
+      try {
+        expect(compileMesh(example(name)).timings.overlapped, name).toBeUndefined();
+      } finally {
+        delete process.env.MESHC_OVERLAP;
+      }
       expect(JSON.stringify(beside.ir), name).toBe(JSON.stringify(after.ir));
       expect(beside.diagnostics, name).toEqual(after.diagnostics);
     }
