@@ -8,8 +8,9 @@
  *
  * It runs as a child process (`tsgo`) that reads the user's files itself; the project is a
  * tsconfig that exists only in memory, with the options TypeScript 6 is given. Its semantic pass
- * is asked for ahead, so that meshc runs the mesh meanwhile ({@link checkNative}). Where the binary is missing for this platform, or
- * `MESHC_TYPESCRIPT=6` asks for it, the caller type-checks with TypeScript 6 instead.
+ * is asked for ahead, so that meshc runs the mesh meanwhile ({@link checkNative}). Where the
+ * binary is missing for this platform, or `MESHC_TYPESCRIPT=6` asks for it, the caller
+ * type-checks with TypeScript 6 instead.
  */
 import fs from "node:fs";
 import os from "node:os";
