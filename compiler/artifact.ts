@@ -10,6 +10,12 @@ export type Artifact =
       readonly yaml: unknown;
       /** Marks a Kubernetes object the target's kustomization.yaml should list. */
       readonly kubernetes?: boolean;
+      /**
+       * Marks a strategic-merge patch of the object it names (Envoy's sidecar patches): not a
+       * resource, so out of kustomization.yaml. Its path is `<folder>/patches/<kind>-<name>.yaml`;
+       * the namespace layout bundles a folder's patches into `<folder>/patches.yaml`.
+       */
+      readonly patch?: boolean;
       /** Holds private key material: written 0600, flagged in manifest.json. */
       readonly sensitive?: boolean;
     }

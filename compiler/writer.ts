@@ -31,11 +31,12 @@ export function serialize(artifact: Artifact): Buffer {
  * How Kubernetes objects are laid out on disk.
  * - `namespace` (the default): one multi-document file per target and namespace,
  *   `<target>/<namespace>/resources.yaml`, with objects holding private keys apart in
- *   `<target>/<namespace>/secrets.yaml` (0600). A 1,000-service mesh is ~2,400 files (most of
- *   them Envoy's patches, which kustomize takes one per file) instead of ~30,000: creating files,
- *   not bytes, is what costs on disk, in git and in review tools, and a namespace is the unit a
- *   team owns and `kubectl -n` works in.
- * - `object`: one file per object, `<target>/<namespace>/<kind>-<name>.yaml`.
+ *   `<target>/<namespace>/secrets.yaml` (0600) and patches in `<target>/<namespace>/patches.yaml`.
+ *   A 1,000-service mesh is ~300 files instead of ~30,000: creating files, not bytes, is what
+ *   costs on disk, in git and in review tools, and a namespace is the unit a team owns and
+ *   `kubectl -n` works in.
+ * - `object`: one file per object or patch, `<target>/<namespace>/<kind>-<name>.yaml` and
+ *   `<target>/<namespace>/patches/<kind>-<name>.yaml`.
  */
 export type OutputLayout = "namespace" | "object";
 
@@ -58,10 +59,21 @@ function isKubernetesObject(artifact: Artifact): boolean {
   return "yaml" in artifact && artifact.kubernetes === true;
 }
 
-/** Where an artifact is written under a layout. */
+/** A strategic-merge patch: out of the kustomization, bundled apart from the objects. */
+function isPatch(artifact: Artifact): boolean {
+  return "yaml" in artifact && artifact.patch === true;
+}
+
+/**
+ * Where an artifact is written under a layout. A patch at `<folder>/patches/<file>` goes to
+ * `<folder>/patches.yaml`: one `patches:` entry per namespace for kustomize (≥ 5.2.1 reads several
+ * patches from one file), one `-f` for `kubectl apply --server-side`.
+ */
 function bundlePath(artifact: Artifact, layout: OutputLayout): string {
-  if (layout === "object" || !isKubernetesObject(artifact)) return artifact.path;
+  if (layout === "object") return artifact.path;
   const slash = artifact.path.lastIndexOf("/");
+  if (isPatch(artifact)) return slash === -1 ? artifact.path : `${artifact.path.slice(0, slash)}.yaml`;
+  if (!isKubernetesObject(artifact)) return artifact.path;
   return `${artifact.path.slice(0, slash + 1)}${artifact.sensitive ? "secrets" : "resources"}.yaml`;
 }
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { buildMesh, type BuildResult } from "../compiler/build.js";
 import type { OutputLayout } from "../compiler/writer.js";
+import { planObjects } from "../targets/pulumi/objects.js";
 import { FIXTURE_NOW, fixtureStateDir } from "../targets/certs/__fixtures__/ca.js";
 import { example } from "./helpers/mesh.js";
 
@@ -59,6 +60,39 @@ describe.each(["bookinfo", "online-boutique"])("kubectl kustomize on %s", (name)
       const expected = result.artifacts.filter((a) => a.path.startsWith(`${target}/`) && "yaml" in a && a.kubernetes).map((a) => (a as { yaml: unknown }).yaml);
       expect(expected.length, target).toBeGreaterThan(0);
       expect(canonical(kustomize(path.join(out, target))), target).toEqual(canonical(expected));
+    }
+  });
+});
+
+// The Envoy target's sidecar patches, as targets/envoy/README.md tells GitOps users to apply them:
+// a kustomization of their own over out/kubernetes and out/envoy, one `patches:` entry per
+// namespace's patches.yaml. kustomize's strategic merge must give exactly the objects the Pulumi
+// program deploys (its own merge, targets/pulumi/strategic-merge.ts).
+describe.each(["bookinfo", "online-boutique"])("Envoy's sidecar patches through kustomize on %s", (name) => {
+  it("patch every Deployment and Service as Pulumi's merge does", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-kustomize-"));
+    const state = fixtureStateDir();
+    try {
+      const out = path.join(dir, "out");
+      const result = buildMesh(example(name), { outDir: out, targets: ["kubernetes", "envoy"], stateDir: state.dir, now: FIXTURE_NOW });
+      expect(result.ok, result.diagnostics.map((d) => d.message).join("\n")).toBe(true);
+      const bundles = fs
+        .readdirSync(path.join(out, "envoy"))
+        .filter((ns) => fs.existsSync(path.join(out, "envoy", ns, "patches.yaml")))
+        .map((ns) => `out/envoy/${ns}/patches.yaml`);
+      expect(bundles.length).toBeGreaterThan(0);
+      // Nothing else is left under envoy/ that is neither listed nor bundled.
+      expect(fs.readdirSync(path.join(out, "envoy")).filter((ns) => fs.existsSync(path.join(out, "envoy", ns, "patches")))).toEqual([]);
+      fs.writeFileSync(path.join(dir, "kustomization.yaml"), YAML.stringify({ resources: ["out/kubernetes", "out/envoy"], patches: bundles.map((p) => ({ path: p })) }));
+      const plan = planObjects(result.artifacts);
+      expect(plan.merged.length).toBe(result.artifacts.filter((a) => "yaml" in a && a.patch).length);
+      expect(plan.patches).toEqual([]);
+      const patched = kustomize(dir);
+      expect(patched.filter((o) => JSON.stringify(o).includes("envoyproxy/envoy")).length).toBeGreaterThan(0);
+      expect(canonical(patched)).toEqual(canonical(plan.objects.map((o) => o.object)));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      state.dispose();
     }
   });
 });

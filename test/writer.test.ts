@@ -30,7 +30,8 @@ const shop: Artifact[] = [
   { path: "linkerd/shop/authorizationpolicy-web-http.yaml", yaml: { apiVersion: "policy.linkerd.io/v1alpha1", kind: "AuthorizationPolicy", metadata: { name: "web-http", namespace: "shop" } }, kubernetes: true },
   { path: "linkerd/_cluster/namespace-shop.yaml", yaml: { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } }, kubernetes: true },
   { path: "linkerd/shop/secret-issuer.yaml", yaml: { apiVersion: "v1", kind: "Secret", metadata: { name: "issuer", namespace: "shop" }, stringData: { "tls.key": "KEY" } }, kubernetes: true, sensitive: true },
-  { path: "linkerd/shop/patches/deployment-web.yaml", yaml: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "shop" } } },
+  { path: "linkerd/shop/patches/service-web.yaml", yaml: { apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: "shop" } }, patch: true },
+  { path: "linkerd/shop/patches/deployment-web.yaml", yaml: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "shop" } }, patch: true },
 ];
 
 describe("the writer", () => {
@@ -58,7 +59,7 @@ describe("the writer", () => {
     expect([...files.keys()]).toEqual([
       "linkerd/_cluster/resources.yaml",
       "linkerd/kustomization.yaml",
-      "linkerd/shop/patches/deployment-web.yaml",
+      "linkerd/shop/patches.yaml",
       "linkerd/shop/resources.yaml",
       "linkerd/shop/secrets.yaml",
       "manifest.json",
@@ -68,18 +69,22 @@ describe("the writer", () => {
     expect(files.get("linkerd/shop/resources.yaml")!.data.toString()).not.toContain("KEY");
     expect(files.get("linkerd/shop/secrets.yaml")!.sensitive).toBe(true);
     expect(YAML.parse(files.get("linkerd/kustomization.yaml")!.data.toString()).resources).toEqual(["_cluster/resources.yaml", "shop/resources.yaml", "shop/secrets.yaml"]);
-    // Patches are not resources: they stay files of their own, out of the kustomization.
-    expect(files.get("linkerd/shop/patches/deployment-web.yaml")!.data.toString()).toContain("kind: Deployment\n");
+    // Patches are not resources: out of the kustomization, a namespace's together in patches.yaml.
+    const patches = YAML.parseAllDocuments(files.get("linkerd/shop/patches.yaml")!.data.toString()).map((d) => d.toJS() as { kind: string });
+    expect(patches.map((d) => d.kind)).toEqual(["Deployment", "Service"]);
     // The same documents as the one-file-per-object layout, byte for byte.
     const objects = renderOutput(shop, { layout: "object" });
     expect(objects.map((f) => f.path)).toContain("linkerd/shop/server-web-http.yaml");
     const joined = ["authorizationpolicy-web-http", "server-web-http"].map((n) => objects.find((f) => f.path === `linkerd/shop/${n}.yaml`)!.data.toString()).join("---\n");
     expect(files.get("linkerd/shop/resources.yaml")!.data.toString()).toBe(joined);
+    const patchFiles = ["deployment-web", "service-web"].map((n) => objects.find((f) => f.path === `linkerd/shop/patches/${n}.yaml`)!.data.toString());
+    expect(files.get("linkerd/shop/patches.yaml")!.data.toString()).toBe(patchFiles.join("---\n"));
   });
 
   it("refuses an artifact at the path a bundle takes", () => {
     expect(() => renderOutput([...shop, { path: "linkerd/shop/resources.yaml", text: "x" }])).toThrow(/same path linkerd\/shop\/resources.yaml/);
     expect(() => renderOutput([{ path: "linkerd/shop/resources.yaml", text: "x" }, ...shop])).toThrow(/same path/);
+    expect(() => renderOutput([...shop, { path: "linkerd/shop/patches.yaml", text: "x" }])).toThrow(/same path linkerd\/shop\/patches.yaml/);
     expect(() => renderOutput([...shop, { path: "linkerd/shop/resources.yaml", text: "x" }], { layout: "object" })).not.toThrow();
   });
 

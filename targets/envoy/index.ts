@@ -47,10 +47,10 @@ function run(ir: MeshIR): TargetResult {
     artifacts.push(artifact);
   };
   const object = (o: Named, span: Span) => emit(kubernetesArtifact(TARGET, o as Named & { metadata: { name: string } }), o, span);
-  // Patches are not resources: they live apart, out of the kustomization, applied with
-  // `kubectl apply --server-side` or `kubectl patch` (see README).
+  // Patches are not resources: they live apart, out of the kustomization (a namespace's in one
+  // patches.yaml), applied with kustomize `patches:` or `kubectl apply --server-side` (see README).
   const patch = (o: Json & Named, span: Span) =>
-    emit({ path: `${TARGET}/${o.metadata.namespace}/patches/${o.kind.toLowerCase()}-${o.metadata.name}.yaml`, yaml: o }, o, span);
+    emit({ path: `${TARGET}/${o.metadata.namespace}/patches/${o.kind.toLowerCase()}-${o.metadata.name}.yaml`, yaml: o, patch: true }, o, span);
 
   // The headless Services share the cluster with the kubernetes target's Services.
   const declared = new Map(ir.services.map((s) => [`${s.namespace}/${s.name}`, s.span]));
