@@ -4,7 +4,7 @@ import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { compileMesh } from "../compile.js";
 import { example, scratch, summarize } from "../../test/helpers/mesh.js";
-import { OVERLAP_MAX_SOURCE } from "./native.js";
+import { OVERLAP_MAX_FILE, OVERLAP_MAX_SOURCE, overlapFits } from "./native.js";
 import { MeshSources } from "./source.js";
 import { createTypeCheckCache, disposeTypeCheckCache, typeCheck } from "./typecheck.js";
 
@@ -143,10 +143,22 @@ describe("running the mesh beside the native checker", () => {
     }
   });
 
+  it("runs beside the check meshes under both size limits: of any one file, and of all together", () => {
+    expect(overlapFits([OVERLAP_MAX_FILE, OVERLAP_MAX_SOURCE - OVERLAP_MAX_FILE])).toBe(true);
+    expect(overlapFits([OVERLAP_MAX_FILE + 1])).toBe(false);
+    expect(overlapFits([OVERLAP_MAX_FILE, OVERLAP_MAX_SOURCE - OVERLAP_MAX_FILE + 1])).toBe(false);
+    expect(overlapFits(Array.from({ length: 41 }, () => 80_000))).toBe(true);
+  });
+
   it("does not run it when a file does not parse, nor when the mesh is over the size it would be run beside", () => {
     const s = scratch({
       "mesh.ts": `import { defineMesh } from "meshc";\nexport default defineMesh({ name: "m", services: { ;\n`,
-      "big.ts": `import { defineMesh } from "meshc";\n// ${"x".repeat(OVERLAP_MAX_SOURCE)}\nexport default defineMesh({ name: "m", services: {} });\n`,
+      // One file over the limit of a file, the mesh under the limit of all files together.
+      "big.ts": `import { defineMesh } from "meshc";\n// ${"x".repeat(OVERLAP_MAX_FILE)}\nexport default defineMesh({ name: "m", services: {} });\n`,
+      // Every file under the limit of a file, all of them over the limit together.
+      "split.ts": `import { defineMesh } from "meshc";\nimport { a } from "./a.js";\nimport { b } from "./b.js";\nexport default defineMesh({ name: "m", services: { ...a, ...b } });\n`,
+      "a.ts": `// ${"x".repeat(OVERLAP_MAX_SOURCE / 2)}\nexport const a = {};\n`,
+      "b.ts": `// ${"x".repeat(OVERLAP_MAX_SOURCE / 2)}\nexport const b = {};\n`,
     });
     try {
       const syntax = withMeanwhile(s.file("mesh.ts"));
@@ -156,6 +168,10 @@ describe("running the mesh beside the native checker", () => {
       expect(big.result.meanwhile).toBeUndefined();
       expect(big.result.diagnostics).toEqual([]);
       expect(big.result.trees?.size).toBe(1);
+      const split = withMeanwhile(s.file("split.ts"));
+      expect(split.result.meanwhile).toBeUndefined();
+      expect(split.result.diagnostics).toEqual([]);
+      expect(split.result.trees?.size).toBe(3);
     } finally {
       s.dispose();
     }

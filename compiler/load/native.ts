@@ -106,8 +106,8 @@ export type Meanwhile<T> = (trees: ReadonlyMap<string, NativeSourceFile>) => T;
 export interface NativeCheck<T> extends NativeResult {
   /**
    * What `meanwhile` returned, and how long it ran (all of it while the checker was at work):
-   * absent where it did not run (errors, a mesh over {@link OVERLAP_MAX_SOURCE}, or no channel to
-   * send ahead on), and the caller then does that work itself.
+   * absent where it did not run (errors, a mesh over the limits of {@link overlapFits}, or no
+   * channel to send ahead on), and the caller then does that work itself.
    */
   readonly meanwhile?: { readonly value: T; readonly ms: number };
 }
@@ -171,11 +171,7 @@ export function checkNative<T = never>(sources: MeshSources, session: NativeSess
     }
     return trees;
   };
-  let size = 0;
-  for (const text of texts.values()) size += text.length;
-  // Above this, both at once would be too much memory: at 5,000 services in one file (3.2 MB) the
-  // checker holds ~580 MiB and running the mesh ~300 MiB more, ~1 GiB together (`npm run bench`).
-  const early = meanwhile !== undefined && size <= OVERLAP_MAX_SOURCE ? treesOf() : undefined;
+  const early = meanwhile !== undefined && overlapFits([...texts.values()].map((t) => t.length)) ? treesOf() : undefined;
   // One request for every file: the checker spreads them over its checkers (per-file requests
   // would be checked one after another). Only the user's files' diagnostics are kept, in order.
   const params = { snapshot: (program as unknown as { snapshotId: number }).snapshotId, project: project.id };
@@ -208,10 +204,29 @@ export function checkNative<T = never>(sources: MeshSources, session: NativeSess
 }
 
 /**
- * The most source text (UTF-16 code units, all user files) that is run beside the checker: ~3,000
- * services of the benchmark's shape. Larger meshes run after it, the two peaks apart.
+ * The most source text (UTF-16 code units, all user files together) that is run beside the
+ * checker: ~5,800 services of the benchmark's shape. Larger meshes run after it, the two peaks
+ * apart. Both at once, sampled by `npm run bench`: 746 MiB at 5,000 services in 41 files (2.9
+ * MiB), 933 MiB at 6,400 (3.7 MiB).
  */
-export const OVERLAP_MAX_SOURCE = 2 * 1024 * 1024;
+export const OVERLAP_MAX_SOURCE = 3.5 * 1024 * 1024;
+
+/**
+ * The largest single file run beside the checker (~3,100 services). One huge file costs the
+ * checker more than the same source in many: at 5,000 services in one file (3.0 MiB) it holds ~580
+ * MiB, and running the mesh beside it brought both to ~1 GiB.
+ */
+export const OVERLAP_MAX_FILE = 2 * 1024 * 1024;
+
+/** Whether a mesh whose files have these lengths is run beside the checker (see the limits above). */
+export function overlapFits(lengths: readonly number[]): boolean {
+  let total = 0;
+  for (const length of lengths) {
+    if (length > OVERLAP_MAX_FILE) return false;
+    total += length;
+  }
+  return total <= OVERLAP_MAX_SOURCE;
+}
 
 /** The parts of typescript 7.0's pure-JS `SyncRpcChannel` that {@link sendAhead} uses. */
 interface SyncChannel {

@@ -334,7 +334,7 @@ const lines = [];
 const row = (label, f) => lines.push(label.padEnd(26) + measured.map((r) => pad(f(r), width)).join(""));
 
 lines.push(`meshc bench: Node ${results.node}, ${results.cpus} CPUs (${results.cpuModel}), medians of ${runs} runs, times in ms`);
-lines.push(overlap ? "meshes up to 2 MB run beside their type-check (MESHC_OVERLAP=0: after it)" : "MESHC_OVERLAP=0: every mesh runs after its type-check");
+lines.push(overlap ? "meshes up to 3.5 MiB (no file over 2 MiB) run beside their type-check (MESHC_OVERLAP=0: after it)" : "MESHC_OVERLAP=0: every mesh runs after its type-check");
 lines.push(`targets: ${measured[0]?.targets?.join(", ") || "(none registered)"}`);
 for (const r of results.meshes.filter((m) => m.failed)) lines.push(`N=${r.services} ${r.layout}: meshc build FAILED: ${r.failed}`);
 lines.push("");
