@@ -66,24 +66,44 @@ describe.each(["bookinfo", "online-boutique"])("kubectl kustomize on %s", (name)
 
 // The Envoy target's sidecar patches, as targets/envoy/README.md tells GitOps users to apply them:
 // a kustomization of their own over out/kubernetes and out/envoy, one `patches:` entry per
-// namespace's patches.yaml. kustomize's strategic merge must give exactly the objects the Pulumi
+// namespace's patches.yaml (kustomize >= 5.2.1 reads several patches from one file). With an older
+// kustomize (Debian's kubernetes-client, say), the README's fallback: `--layout object`, one entry
+// per patch file. Either way kustomize's strategic merge must give exactly the objects the Pulumi
 // program deploys (its own merge, targets/pulumi/strategic-merge.ts).
+function kustomizeVersion(): [number, number, number] {
+  const out = execFileSync("kubectl", ["version", "--client", "-o", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const match = /v?(\d+)\.(\d+)\.(\d+)/.exec((JSON.parse(out) as { kustomizeVersion?: string }).kustomizeVersion ?? "");
+  return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
+}
+
+function atLeast(version: readonly number[], wanted: readonly number[]): boolean {
+  for (let i = 0; i < wanted.length; i++) if (version[i] !== wanted[i]) return version[i]! > wanted[i]!;
+  return true;
+}
+
 describe.each(["bookinfo", "online-boutique"])("Envoy's sidecar patches through kustomize on %s", (name) => {
   it("patch every Deployment and Service as Pulumi's merge does", () => {
+    const version = kustomizeVersion();
+    const bundled = atLeast(version, [5, 2, 1]);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-kustomize-"));
     const state = fixtureStateDir();
     try {
       const out = path.join(dir, "out");
-      const result = buildMesh(example(name), { outDir: out, targets: ["kubernetes", "envoy"], stateDir: state.dir, now: FIXTURE_NOW });
+      const result = buildMesh(example(name), { outDir: out, layout: bundled ? "namespace" : "object", targets: ["kubernetes", "envoy"], stateDir: state.dir, now: FIXTURE_NOW });
       expect(result.ok, result.diagnostics.map((d) => d.message).join("\n")).toBe(true);
-      const bundles = fs
-        .readdirSync(path.join(out, "envoy"))
-        .filter((ns) => fs.existsSync(path.join(out, "envoy", ns, "patches.yaml")))
-        .map((ns) => `out/envoy/${ns}/patches.yaml`);
-      expect(bundles.length).toBeGreaterThan(0);
-      // Nothing else is left under envoy/ that is neither listed nor bundled.
-      expect(fs.readdirSync(path.join(out, "envoy")).filter((ns) => fs.existsSync(path.join(out, "envoy", ns, "patches")))).toEqual([]);
-      fs.writeFileSync(path.join(dir, "kustomization.yaml"), YAML.stringify({ resources: ["out/kubernetes", "out/envoy"], patches: bundles.map((p) => ({ path: p })) }));
+      const namespaces = fs.readdirSync(path.join(out, "envoy")).filter((ns) => fs.statSync(path.join(out, "envoy", ns)).isDirectory());
+      let patches: string[];
+      if (bundled) {
+        patches = namespaces.filter((ns) => fs.existsSync(path.join(out, "envoy", ns, "patches.yaml"))).map((ns) => `out/envoy/${ns}/patches.yaml`);
+        // Nothing is left in a patches/ folder that no entry lists.
+        expect(namespaces.filter((ns) => fs.existsSync(path.join(out, "envoy", ns, "patches")))).toEqual([]);
+      } else {
+        patches = namespaces.flatMap((ns) => (fs.existsSync(path.join(out, "envoy", ns, "patches")) ? fs.readdirSync(path.join(out, "envoy", ns, "patches")).map((f) => `out/envoy/${ns}/patches/${f}`) : []));
+      }
+      expect(patches.length).toBeGreaterThan(0);
+      // `patches:` needs kustomize 3.1; before it, the same files go under patchesStrategicMerge.
+      const entries = atLeast(version, [3, 1, 0]) ? { patches: patches.map((p) => ({ path: p })) } : { patchesStrategicMerge: patches };
+      fs.writeFileSync(path.join(dir, "kustomization.yaml"), YAML.stringify({ resources: ["out/kubernetes", "out/envoy"], ...entries }));
       const plan = planObjects(result.artifacts);
       expect(plan.merged.length).toBe(result.artifacts.filter((a) => "yaml" in a && a.patch).length);
       expect(plan.patches).toEqual([]);
