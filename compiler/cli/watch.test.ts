@@ -1,6 +1,8 @@
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { watchCheck } from "./commands/check.js";
 import type { Io } from "./io.js";
@@ -85,4 +87,53 @@ describe("meshc check --watch", () => {
     controller.abort();
     await expect(done).resolves.toBe(0);
   });
+
+  // As a terminal stops it: SIGINT to the whole foreground process group. The type-checker (a
+  // process of its own) used to get it too and print "context canceled" over meshc's output; it
+  // now runs in its own group and exits when meshc does, as its pipes close.
+  it("stops on Ctrl-C without a word from the type-checker, and leaves it running nowhere", async () => {
+    const dir = fs.mkdtempSync(path.join(root, "ctrl-c-"));
+    fs.mkdirSync(path.join(dir, "teams"));
+    fs.writeFileSync(path.join(dir, "mesh.ts"), mesh);
+    fs.writeFileSync(path.join(dir, "teams", "shop.ts"), team("http"));
+    const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/compiler/cli/bin.js");
+    // A group of its own, as a shell gives a foreground job, so the whole group can be signalled.
+    const child = spawn(process.execPath, [bin, "check", "--watch", "mesh.ts"], { cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => void (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no check; stderr so far:\n${stderr}`)), 60_000);
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes("[watch] checked")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const checkers = process.platform === "linux" ? fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number) : [];
+    if (process.platform === "linux") {
+      expect(checkers.length).toBe(1);
+      // Field 5 of /proc/<pid>/stat (after the parenthesised name) is the process group.
+      const group = (pid: number) => Number(fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[2]);
+      expect(group(checkers[0]!)).not.toBe(group(child.pid!));
+    }
+    process.kill(-child.pid!, "SIGINT");
+    expect(await exited).toBe(0);
+    expect(stdout).toBe("mesh.ts: ok (2 services, 1 calls)\n");
+    expect(stderr).not.toContain("context canceled");
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    // Gone, or exited and waiting for init to reap it.
+    const running = (pid: number) => {
+      try {
+        return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 100 && checkers.some(running); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(checkers.filter(running)).toEqual([]);
+  }, 90_000);
 });

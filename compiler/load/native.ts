@@ -12,13 +12,18 @@
  * binary is missing for this platform, or `MESHC_TYPESCRIPT=6` asks for it, the caller
  * type-checks with TypeScript 6 instead.
  */
+import type { SpawnOptions } from "node:child_process";
 import fs from "node:fs";
+import { createRequire, syncBuiltinESMExports } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import type { SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
 import { API, DiagnosticCategory, type Diagnostic as NativeDiagnostic, type Snapshot } from "typescript-native/unstable/sync";
 import type { Diagnostic } from "../diagnostics.js";
 import { lineStarts, type MeshSources } from "./source.js";
+
+/** The CommonJS face of child_process, whose exports can be replaced (an ES namespace's cannot). */
+const childProcess = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
 
 /** A running checker and what it was last given: kept across checks by watch mode. */
 export interface NativeSession {
@@ -72,19 +77,48 @@ export function startNative(sources: MeshSources, compilerOptions: Record<string
   // In memory only: the checker asks for it through the callbacks below, and nothing is written.
   const configPath = path.join(dir, ".meshc.tsconfig.json");
   const config = tsconfig(sources.entry, compilerOptions);
-  const api = new API({
-    cwd: dir,
-    fs: {
-      readFile: (file) => (path.resolve(file) === configPath ? config : undefined),
-      fileExists: (file) => (path.resolve(file) === configPath ? true : undefined),
-    },
-  });
+  const api = inOwnProcessGroup(
+    () =>
+      new API({
+        cwd: dir,
+        fs: {
+          readFile: (file) => (path.resolve(file) === configPath ? config : undefined),
+          fileExists: (file) => (path.resolve(file) === configPath ? true : undefined),
+        },
+      }),
+  );
   try {
     const snapshot = api.updateSnapshot({ openProjects: [configPath] });
     return { api, configPath, config, snapshot, texts: new Map() };
   } catch (error) {
     api.close();
     throw error;
+  }
+}
+
+/**
+ * Runs `start` (which spawns the checker) with `detached` added to child_process.spawn's options,
+ * on POSIX: the checker then runs in a process group of its own. Ctrl-C in a terminal signals the
+ * whole foreground group, and tsgo, signalled itself, printed "context canceled" over meshc's
+ * output (`check --watch` is stopped that way). It needs no signal: it exits when its pipes close,
+ * as they do when meshc closes the session or exits, however it exits. The TypeScript 7 client
+ * spawns it without taking options (`SyncRpcChannel`, pinned 7.0.2), so spawn is wrapped for the
+ * one synchronous call that spawns, and restored after it. `cli/watch.test.ts` checks both halves.
+ */
+function inOwnProcessGroup<T>(start: () => T): T {
+  if (process.platform === "win32") return start();
+  const spawn = childProcess.spawn;
+  childProcess.spawn = function (this: unknown, ...args: unknown[]) {
+    const [command, argv, options] = args as [string, readonly string[], SpawnOptions | undefined];
+    return spawn.call(this, command, argv, { ...options, detached: true });
+  } as typeof childProcess.spawn;
+  // The client imports spawn by name: its binding follows the module's export once synced.
+  syncBuiltinESMExports();
+  try {
+    return start();
+  } finally {
+    childProcess.spawn = spawn;
+    syncBuiltinESMExports();
   }
 }
 
