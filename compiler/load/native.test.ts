@@ -98,6 +98,29 @@ describe("the native type-checker", () => {
     }
     expect(cache.native).toBeUndefined();
   });
+
+  it("is not kept between checks for a mesh over the size it would be run beside (a fresh one checks each edit)", () => {
+    delete process.env.MESHC_TYPESCRIPT;
+    const big = `${bookinfo}\n// ${"x".repeat(OVERLAP_MAX_FILE)}\n`;
+    const s = scratch({ "mesh.ts": big });
+    const cache = createTypeCheckCache();
+    try {
+      const sources = () => new MeshSources(s.file("mesh.ts"));
+      const first = typeCheck(sources(), undefined, cache);
+      expect(first.checker).toBe("native");
+      expect(first.diagnostics).toEqual([]);
+      expect(cache.native).toBeUndefined();
+      // The next check still sees the edit, from a checker of its own.
+      fs.writeFileSync(s.file("mesh.ts"), `${broken}\n// ${"x".repeat(OVERLAP_MAX_FILE)}\n`);
+      const second = typeCheck(sources(), undefined, cache);
+      expect(second.checker).toBe("native");
+      expect(second.diagnostics.map((d) => d.code)).toEqual(["TS2322", "TS2551", "TS2322"]);
+      expect(cache.native).toBeUndefined();
+    } finally {
+      disposeTypeCheckCache(cache);
+      s.dispose();
+    }
+  });
 });
 
 describe("running the mesh beside the native checker", () => {

@@ -4,7 +4,8 @@
  * TypeScript 6, which @pulumi/pulumi's peer range still asks for). It checks a mesh of 1,000
  * services in one file ~4× faster than TypeScript 6 in-process (`npm run bench`), and watch mode
  * keeps it running between edits, telling it which files changed (it then re-checks every file:
- * the API gives a new program per edit, with no reuse of unaffected files' diagnostics).
+ * the API gives a new program per edit, with no reuse of unaffected files' diagnostics); a mesh
+ * over the limits of {@link overlapFits} gets a fresh checker per edit instead (typecheck.ts).
  *
  * It runs as a child process (`tsgo`) that reads the user's files itself; the project is a
  * tsconfig that exists only in memory, with the options TypeScript 6 is given. Its semantic pass
