@@ -206,7 +206,7 @@ export function checkNative<T = never>(sources: MeshSources, session: NativeSess
     }
     return trees;
   };
-  const early = meanwhile !== undefined && overlapFits([...texts.values()].map((t) => t.length)) ? treesOf() : undefined;
+  const early = meanwhile !== undefined && sessionFits(session) ? treesOf() : undefined;
   // One request for every file: the checker spreads them over its checkers (per-file requests
   // would be checked one after another). Only the user's files' diagnostics are kept, in order.
   const params = { snapshot: (program as unknown as { snapshotId: number }).snapshotId, project: project.id };
@@ -261,6 +261,14 @@ export function overlapFits(lengths: readonly number[]): boolean {
     total += length;
   }
   return total <= OVERLAP_MAX_SOURCE;
+}
+
+/**
+ * Whether the mesh a session last checked is within the limits above: then it runs beside the
+ * checker, and watch mode keeps the checker for the next edit (typecheck.ts).
+ */
+export function sessionFits(session: NativeSession): boolean {
+  return overlapFits([...session.texts.values()].map((text) => text.length));
 }
 
 /** The parts of typescript 7.0's pure-JS `SyncRpcChannel` that {@link sendAhead} uses. */

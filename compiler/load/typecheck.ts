@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import type ts from "typescript";
 import type { SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
 import type { Diagnostic } from "../diagnostics.js";
-import { checkNative, closeNative, nativeRequested, overlapFits, startNative, type Meanwhile, type NativeSession } from "./native.js";
+import { checkNative, closeNative, nativeRequested, sessionFits, startNative, type Meanwhile, type NativeSession } from "./native.js";
 import type { MeshSources } from "./source.js";
 import { typescript6 } from "./ts6.js";
 
@@ -182,7 +182,7 @@ function typeCheckNative<T>(sources: MeshSources, meshcTypes: string | undefined
   // Kept for the next edit only while the mesh is small enough to run beside it: at 5,000
   // services in one file (over those limits) the kept checker grew to 2 GiB over a few edits,
   // for re-checks no faster than starting afresh (`npm run bench`'s watch row).
-  if (cache && overlapFits([...session.texts.values()].map((text) => text.length))) {
+  if (cache && sessionFits(session)) {
     cache.native = session;
   } else {
     closeQuietly(session);
