@@ -99,7 +99,12 @@ const idsKey = (ids: readonly string[]) => ids.join(",");
 const ROOT: PathMatchIR = { kind: "prefix", value: "/" };
 const atomKey = (a: PathMatchIR) => `${a.kind}:${a.value}`;
 const isRoot = (a: PathMatchIR) => a.kind === "prefix" && a.value === "/";
-const trimSlashes = (s: string) => s.replace(/\/+$/, "");
+/** `s` without its trailing slashes (a loop: this runs for every probe of every Server). */
+function trimSlashes(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 47) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
 
 /** The mesh's meaning of a path rule: exact, or a plain string prefix. */
 export function pathAllows(rule: PathMatchIR, path: string): boolean {
@@ -212,6 +217,8 @@ interface Cell {
   readonly atom: PathMatchIR;
   readonly method: string | null;
   readonly identities: readonly string[];
+  /** {@link idsKey} of the identities: which cells share a route. */
+  readonly key: string;
 }
 
 /** Plans the HTTPRoutes of one HTTP (or HTTP/2) Server. */
@@ -231,7 +238,7 @@ export function planHttpRoutes(grants: readonly HttpGrant[]): RoutePlan<HttpMatc
   for (const atom of atoms) {
     for (const method of methods) {
       const identities = normalizeIdentities(restricted.filter((g) => grantAllowsCell(g, atom, method)).map((g) => g.identity));
-      cells.push({ atom, method, identities });
+      cells.push({ atom, method, identities, key: idsKey(identities) });
     }
   }
   const cellOf = new Map(cells.map((c) => [`${atomKey(c.atom)}|${c.method ?? ""}`, c]));
@@ -242,24 +249,44 @@ export function planHttpRoutes(grants: readonly HttpGrant[]): RoutePlan<HttpMatc
 
   const other = otherMethod(declaredMethods);
   const probeMethods = [...declaredMethods, other];
-  const expected = (method: string, path: string) =>
-    normalizeIdentities([...serverIdentities, ...restricted.filter((g) => grantAllowsRequest(g, method, path)).map((g) => g.identity)]);
+  // A request's expected callers do not depend on the routes: worked out once per request.
+  // By path, then by the method's place in `probeMethods`.
+  const wanted = new Map<string, (readonly string[])[]>();
+  const expected = (m: number, path: string) => {
+    let byMethod = wanted.get(path);
+    if (!byMethod) wanted.set(path, (byMethod = []));
+    let want = byMethod[m];
+    if (!want) {
+      const method = probeMethods[m]!;
+      want = byMethod[m] = normalizeIdentities([...serverIdentities, ...restricted.filter((g) => grantAllowsRequest(g, method, path)).map((g) => g.identity)]);
+    }
+    return want;
+  };
+  // What a route admits with the Server's callers, by the route's identities (cells keep theirs).
+  const admitted = new WeakMap<readonly string[], readonly string[]>();
+  const admits = (g: RouteGroup<HttpMatch>) => {
+    let ids = admitted.get(g.identities);
+    if (!ids) admitted.set(g.identities, (ids = normalizeIdentities([...serverIdentities, ...g.identities])));
+    return ids;
+  };
   const groupsOf = (kept: readonly Cell[]) => {
     const byKey = new Map<string, { identities: readonly string[]; matches: HttpMatch[] }>();
     for (const c of kept) {
-      const key = idsKey(c.identities);
-      const group = byKey.get(key) ?? { identities: c.identities, matches: [] };
+      let group = byKey.get(c.key);
+      if (!group) byKey.set(c.key, (group = { identities: c.identities, matches: [] }));
       group.matches.push({ path: repr.get(atomKey(c.atom))!, ...(c.method !== null ? { method: c.method } : {}) });
-      byKey.set(key, group);
     }
     return [...byKey.entries()].sort(([a], [b]) => compareIds(a, b)).map(([, g]) => g);
   };
-  const check = (groups: readonly RouteGroup<HttpMatch>[], paths: readonly string[]): Mismatch[] => {
+  // Stops once there are more than `limit` mismatches, for callers that only compare counts.
+  const check = (groups: readonly RouteGroup<HttpMatch>[], paths: readonly string[], limit = Infinity): Mismatch[] => {
     const out: Mismatch[] = [];
     for (const path of paths) {
-      for (const method of probeMethods) {
-        const want = expected(method, path);
-        const got = simulateHttp(groups, serverIdentities, method, path);
+      for (let m = 0; m < probeMethods.length; m++) {
+        if (out.length > limit) return out;
+        const method = probeMethods[m]!;
+        const want = expected(m, path);
+        const got = simulate(groups, admits, method, path);
         if (got.ambiguous || !sameIds(want, got.identities)) {
           const spans = restricted.filter((g) => g.paths.some((alts) => alts.some((r) => pathAllows(r, path) || trimSlashes(r.value) === trimSlashes(path)))).map((g) => g.span);
           out.push({ request: `${method} ${path}`, expected: want, actual: got.ambiguous ? ["(depends on route creation order)"] : got.identities, spans });
@@ -299,16 +326,18 @@ export function planHttpRoutes(grants: readonly HttpGrant[]): RoutePlan<HttpMatc
   // removal is checked, and undone if some request would then land on the wrong cell (or none).
   const allProbes = [...new Set(["/", "/meshc-undeclared", ...atoms.flatMap(probePaths)])].sort(compareIds);
   let kept = cells;
-  const baseline = check(groupsOf(kept), allProbes).length;
+  let mismatches = check(groupsOf(kept), allProbes);
+  const baseline = mismatches.length;
   for (const c of [...cells].reverse()) {
     if (c.identities.length > 0) continue;
     if (serverIdentities.length > 0 && isRoot(c.atom) && c.method === null) continue;
     if (catchers(c).some((k) => k.identities.length > 0)) continue;
     const trial = kept.filter((k) => k !== c);
-    if (check(groupsOf(trial), allProbes).length <= baseline) kept = trial;
+    // Cut short only past `baseline`, so a trial that is kept was checked in full.
+    const found = check(groupsOf(trial), allProbes, baseline);
+    if (found.length <= baseline) [kept, mismatches] = [trial, found];
   }
-  const groups = groupsOf(kept);
-  return { serverIdentities, groups, mismatches: check(groups, allProbes) };
+  return { serverIdentities, groups: groupsOf(kept), mismatches };
 }
 
 /** The identities Linkerd admits for one request, given the Server's routes (test and plan use). */
@@ -317,7 +346,17 @@ export function simulateHttp(
   serverIdentities: readonly string[],
   method: string,
   path: string,
-): { identities: string[]; ambiguous: boolean } {
+): { identities: readonly string[]; ambiguous: boolean } {
+  return simulate(groups, (g) => normalizeIdentities([...serverIdentities, ...g.identities]), method, path);
+}
+
+/** {@link simulateHttp}, given what each route admits together with the Server's callers. */
+function simulate(
+  groups: readonly RouteGroup<HttpMatch>[],
+  admits: (g: RouteGroup<HttpMatch>) => readonly string[],
+  method: string,
+  path: string,
+): { identities: readonly string[]; ambiguous: boolean } {
   let best: [number, number] | undefined;
   let winners: RouteGroup<HttpMatch>[] = [];
   for (const g of groups) {
@@ -334,7 +373,7 @@ export function simulateHttp(
     }
   }
   if (winners.length === 0) return { identities: [], ambiguous: false };
-  const outcomes = winners.map((g) => normalizeIdentities([...serverIdentities, ...g.identities]));
+  const outcomes = winners.map(admits);
   return { identities: outcomes[0]!, ambiguous: outcomes.some((o) => !sameIds(o, outcomes[0]!)) };
 }
 
