@@ -5,7 +5,7 @@ import { authorize, type LinkerdObject } from "../../test/evaluators/linkerd.js"
 import { describe as describeProbe, intended, probes } from "../../test/evaluators/mesh-intent.js";
 import { FIXTURE_NOW, fixtureStateDir } from "../certs/__fixtures__/ca.js";
 import { linkerdTarget } from "./index.js";
-import { planGrpcRoutes, planHttpRoutes, simulateHttp, type HttpGrant } from "./route-plan.js";
+import { byShape, planGrpcRoutes, plannersByShape, planHttpRoutes, simulateHttp, type GrpcGrant, type HttpGrant } from "./route-plan.js";
 
 // The registered target reads the mesh CA (for Linkerd's identity): a copy of the test CA.
 const ca = fixtureStateDir();
@@ -189,6 +189,69 @@ describe("the Linkerd objects for any set of calls to one port", () => {
       }),
       // LINKERD_PLAN_RUNS=5000 explores further with a fresh seed.
       process.env.LINKERD_PLAN_RUNS ? { numRuns: Number(process.env.LINKERD_PLAN_RUNS) } : { numRuns: 200, seed: 20240611 },
+    );
+  });
+});
+
+// ── Property: a Server's plan is its shape's plan, whoever the callers are ──
+
+// Names that sort differently from their order of first appearance, and `*`.
+const NAMES = ["zeta.ns", "alpha.ns", "mid.ns", "*"];
+const httpGrantArb: fc.Arbitrary<HttpGrant> = fc.record({
+  identity: fc.constantFrom(...NAMES),
+  methods: fc.option(subset(METHODS), { nil: undefined }),
+  paths: fc.array(subset(PATHS), { maxLength: 2 }),
+  line: fc.nat(99),
+}).map(({ identity, methods, paths, line }) => ({ identity, ...(methods ? { methods } : {}), paths, span: span(line) }));
+const grpcGrantArb: fc.Arbitrary<GrpcGrant> = fc.record({
+  identity: fc.constantFrom(...NAMES),
+  methods: fc.option(subset([{ service: "a.S" }, { service: "a.S", method: "Get" }, { service: "a.S", method: "Put" }, { service: "b.T" }, { service: "b.T", method: "Get" }]), { nil: undefined }),
+  line: fc.nat(99),
+}).map(({ identity, methods, line }) => ({ identity, ...(methods ? { methods } : {}), span: span(line) }));
+/** The same grants with every identity but `*` renamed by `rename`. */
+const renamed = <G extends { identity: string }>(grants: readonly G[], rename: readonly string[]) =>
+  grants.map((g) => ({ ...g, identity: g.identity === "*" ? "*" : rename[NAMES.indexOf(g.identity)]! }));
+
+describe("plans by shape", () => {
+  // Each case first plans the same shape under other names, so the plan compared is a cached one.
+  const others = fc.shuffledSubarray(["b.ns", "a.ns", "c.ns"], { minLength: 3, maxLength: 3 });
+  it("equal the HTTP planner's own plan", () => {
+    fc.assert(
+      fc.property(fc.array(httpGrantArb, { minLength: 1, maxLength: 5 }), others, (grants, names) => {
+        planHttpRoutes(renamed(grants, names));
+        expect(planHttpRoutes(grants)).toEqual(plannersByShape.http(grants));
+      }),
+      { numRuns: 300, seed: 20261127 },
+    );
+  });
+  it("put identities and spans back into mismatches, and leave notes alone", () => {
+    // No generated grants make the planners report a mismatch, so a planner that always does.
+    const planner = (grants: readonly GrpcGrant[]) => ({
+      serverIdentities: [],
+      groups: [],
+      mismatches: [{ request: "GET /", expected: grants.filter((g) => g.identity !== "*").map((g) => g.identity), actual: ["(depends on route creation order)"], spans: grants.map((g) => g.span) }],
+    });
+    const cache = new Map();
+    const grants = (a: string, b: string): GrpcGrant[] => [
+      { identity: a, span: span(1) },
+      { identity: b, span: span(2) },
+      { identity: "*", span: span(3) },
+    ];
+    byShape(grants("x.ns", "y.ns"), () => null, planner, cache);
+    expect(byShape(grants("zeta.ns", "alpha.ns"), () => null, planner, cache)).toEqual({
+      serverIdentities: [],
+      groups: [],
+      mismatches: [{ request: "GET /", expected: ["alpha.ns", "zeta.ns"], actual: ["(depends on route creation order)"], spans: [span(1), span(2), span(3)] }],
+    });
+    expect(cache.size).toBe(1);
+  });
+  it("equal the gRPC planner's own plan", () => {
+    fc.assert(
+      fc.property(fc.array(grpcGrantArb, { minLength: 1, maxLength: 5 }), others, (grants, names) => {
+        planGrpcRoutes(renamed(grants, names));
+        expect(planGrpcRoutes(grants)).toEqual(plannersByShape.grpc(grants));
+      }),
+      { numRuns: 300, seed: 20261127 },
     );
   });
 });

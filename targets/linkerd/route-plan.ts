@@ -94,6 +94,66 @@ export function normalizeIdentities(ids: Iterable<string>): string[] {
 const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 const idsKey = (ids: readonly string[]) => ids.join(",");
 
+// ── Plans by shape ──────────────────────────────────────────────────────────────────────────
+
+/**
+ * A plan depends on the identities only through which grants share one and which is `*`: the
+ * planners compare identities for equality, keep them in sorted sets and name no identity. So a
+ * Server's plan is the plan of its grants' shape (identities numbered by first appearance) with
+ * the identities put back and re-sorted. Meshes repeat a few shapes ("GET /api/ from one caller,
+ * everything from another") over thousands of Servers, and each shape is planned once.
+ */
+type PlanCache<M> = Map<string, RoutePlan<M>>;
+const PLANS_MAX = 10_000;
+
+export function byShape<G extends { readonly identity: string; readonly span: Span }, M>(
+  grants: readonly G[],
+  shape: (g: G) => unknown,
+  plan: (grants: readonly G[]) => RoutePlan<M>,
+  cache: PlanCache<M>,
+): RoutePlan<M> {
+  const numbers = new Map<string, string>();
+  const identities = new Map<string, string>();
+  const spans = new Map<Span, Span>();
+  const canonical = grants.map((g, i) => {
+    let identity = g.identity;
+    if (identity !== ANY_IDENTITY) {
+      let n = numbers.get(identity);
+      if (n === undefined) {
+        n = `\u0000${numbers.size}`;
+        numbers.set(identity, n);
+        identities.set(n, identity);
+      }
+      identity = n;
+    }
+    // Spans only pass through a plan (into its mismatches): numbered too, so plans are shared.
+    const span = shapeSpan(i);
+    spans.set(span, g.span);
+    return { ...g, identity, span };
+  });
+  const key = JSON.stringify(canonical.map((g) => [g.identity, shape(g)]));
+  let shaped = cache.get(key);
+  if (!shaped) {
+    if (cache.size >= PLANS_MAX) cache.clear();
+    cache.set(key, (shaped = plan(canonical)));
+  }
+  // Mismatches may hold a note rather than identities: only numbers are put back.
+  const back = (ids: readonly string[]) => normalizeIdentities(ids.map((id) => identities.get(id) ?? id));
+  return {
+    serverIdentities: back(shaped.serverIdentities),
+    groups: shaped.groups
+      .map((g) => ({ identities: back(g.identities), matches: g.matches }))
+      .sort((a, b) => compareIds(idsKey(a.identities), idsKey(b.identities))),
+    mismatches: shaped.mismatches.map((m) => ({ ...m, expected: back(m.expected), actual: back(m.actual), spans: m.spans.map((s) => spans.get(s)!) })),
+  };
+}
+
+const shapeSpans: Span[] = [];
+/** The same span object for the i-th grant of every shape, so that a cached plan's spans map back. */
+function shapeSpan(i: number): Span {
+  return (shapeSpans[i] ??= Object.freeze({ file: "", line: i + 1, column: 1, endLine: i + 1, endColumn: 1 }));
+}
+
 // ── HTTP ────────────────────────────────────────────────────────────────────────────────────
 
 const ROOT: PathMatchIR = { kind: "prefix", value: "/" };
@@ -223,6 +283,13 @@ interface Cell {
 
 /** Plans the HTTPRoutes of one HTTP (or HTTP/2) Server. */
 export function planHttpRoutes(grants: readonly HttpGrant[]): RoutePlan<HttpMatch> {
+  return byShape(grants, httpShape, planHttpShape, httpPlans);
+}
+
+const httpPlans: PlanCache<HttpMatch> = new Map();
+const httpShape = (g: HttpGrant) => [g.methods ?? null, g.paths.map((alts) => alts.map((p) => [p.kind, p.value]))];
+
+function planHttpShape(grants: readonly HttpGrant[]): RoutePlan<HttpMatch> {
   const open = (g: HttpGrant) => !g.methods && g.paths.length === 0;
   const serverIdentities = normalizeIdentities(grants.filter(open).map((g) => g.identity));
   const restricted = grants.filter((g) => !open(g));
@@ -396,6 +463,13 @@ function grpcAllows(g: GrpcGrant, service: string | undefined, method: string | 
  * matched service, then method, so a method beats its service and a service beats the catch-all.
  */
 export function planGrpcRoutes(grants: readonly GrpcGrant[]): RoutePlan<GrpcMatch> {
+  return byShape(grants, grpcShape, planGrpcShape, grpcPlans);
+}
+
+const grpcPlans: PlanCache<GrpcMatch> = new Map();
+const grpcShape = (g: GrpcGrant) => g.methods?.map((m) => [m.service, m.method ?? null]) ?? null;
+
+function planGrpcShape(grants: readonly GrpcGrant[]): RoutePlan<GrpcMatch> {
   const serverIdentities = normalizeIdentities(grants.filter((g) => !g.methods).map((g) => g.identity));
   const restricted = grants.filter((g) => g.methods);
   if (restricted.length === 0 || sameIds(serverIdentities, [ANY_IDENTITY])) return { serverIdentities, groups: [], mismatches: [] };
@@ -471,3 +545,6 @@ export function simulateGrpc(
   const outcomes = winners.map((g) => normalizeIdentities([...serverIdentities, ...g.identities]));
   return { identities: outcomes[0]!, ambiguous: outcomes.some((o) => !sameIds(o, outcomes[0]!)) };
 }
+
+/** The planners without the cache by shape, for the test that compares the two. */
+export const plannersByShape = { http: planHttpShape, grpc: planGrpcShape } as const;
