@@ -287,5 +287,14 @@ function block(value: string, indent: string): string {
     start = start.replace(/\n+/g, `$&${ind}`);
   }
   const header = (startWithSpace ? (ind ? "2" : "1") : "") + chomp;
-  return `|${header}\n${ind}${start}${value.replace(/\n+/g, `$&${ind}`)}${end}`;
+  return `|${header}\n${ind}${start}${indentLines(value, ind)}${end}`;
+}
+
+/**
+ * `value.replace(/\n+/g, `$&${ind}`)`: every line after a break indented, blank lines left
+ * empty. Without blank lines that is a split and join, twice as fast on the Envoy bootstraps
+ * (megabytes of them, each written into its ConfigMap).
+ */
+function indentLines(value: string, ind: string): string {
+  return value.includes("\n\n") ? value.replace(/\n+/g, `$&${ind}`) : value.split("\n").join(`\n${ind}`);
 }
