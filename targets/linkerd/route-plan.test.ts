@@ -215,15 +215,15 @@ const renamed = <G extends { identity: string }>(grants: readonly G[], rename: r
 describe("plans by shape", () => {
   // Each case first plans the same shape under other names, so the plan compared is a cached one.
   const others = fc.shuffledSubarray(["b.ns", "a.ns", "c.ns"], { minLength: 3, maxLength: 3 });
-  it("equal the HTTP planner's own plan", () => {
+  const sameAsOwn = <G extends { identity: string }>(arb: fc.Arbitrary<G>, cached: (grants: G[]) => unknown, own: (grants: G[]) => unknown) =>
     fc.assert(
-      fc.property(fc.array(httpGrantArb, { minLength: 1, maxLength: 5 }), others, (grants, names) => {
-        planHttpRoutes(renamed(grants, names));
-        expect(planHttpRoutes(grants)).toEqual(plannersByShape.http(grants));
+      fc.property(fc.array(arb, { minLength: 1, maxLength: 5 }), others, (grants, names) => {
+        cached(renamed(grants, names));
+        expect(cached(grants)).toEqual(own(grants));
       }),
       { numRuns: 300, seed: 20261127 },
     );
-  });
+  it("equal the HTTP planner's own plan", () => sameAsOwn(httpGrantArb, planHttpRoutes, plannersByShape.http));
   it("put identities and spans back into mismatches, and leave notes alone", () => {
     // No generated grants make the planners report a mismatch, so a planner that always does.
     const planner = (grants: readonly GrpcGrant[]) => ({
@@ -245,13 +245,5 @@ describe("plans by shape", () => {
     });
     expect(cache.size).toBe(1);
   });
-  it("equal the gRPC planner's own plan", () => {
-    fc.assert(
-      fc.property(fc.array(grpcGrantArb, { minLength: 1, maxLength: 5 }), others, (grants, names) => {
-        planGrpcRoutes(renamed(grants, names));
-        expect(planGrpcRoutes(grants)).toEqual(plannersByShape.grpc(grants));
-      }),
-      { numRuns: 300, seed: 20261127 },
-    );
-  });
+  it("equal the gRPC planner's own plan", () => sameAsOwn(grpcGrantArb, planGrpcRoutes, plannersByShape.grpc));
 });
