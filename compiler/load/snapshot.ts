@@ -24,7 +24,17 @@ export const MAX_ARRAY_LENGTH = 1_000_000;
 export function snapshot(value: unknown, spans: SpanRegistry): { value: unknown; issues: SnapshotIssue[] } {
   const copies = new Map<object, unknown>();
   const issues: SnapshotIssue[] = [];
-  const walk = (v: unknown, path: readonly PropertyKey[]): unknown => {
+  // A read that threw: distinct from every value a property can hold.
+  const THREW: unique symbol = Symbol("threw");
+  // Paths are only needed for issues, which are rare: each level links to its parent, and the
+  // array is made when an issue is reported (an array per value walked was most of the copy's
+  // garbage at 1,000 services).
+  const pathOf = (at: PathLink | undefined): PropertyKey[] => {
+    const keys: PropertyKey[] = [];
+    for (let link = at; link; link = link.parent) keys.push(link.key);
+    return keys.reverse();
+  };
+  const walk = (v: unknown, at: PathLink | undefined): unknown => {
     if (typeof v !== "object" || v === null) return v;
     const seen = copies.get(v);
     if (seen !== undefined) return seen;
@@ -38,43 +48,55 @@ export function snapshot(value: unknown, spans: SpanRegistry): { value: unknown;
       if (isArray) length = (v as unknown[]).length;
       else keys = Object.keys(v);
     } catch (error) {
-      issues.push({ kind: "threw", path, error });
+      issues.push({ kind: "threw", path: pathOf(at), error });
       return undefined;
     }
     if (!isArray && tag !== "[object Object]") {
-      issues.push({ kind: "not-plain", path, what: tag.slice(8, -1) });
+      issues.push({ kind: "not-plain", path: pathOf(at), what: tag.slice(8, -1) });
       return undefined;
     }
     if (length > MAX_ARRAY_LENGTH) {
-      issues.push({ kind: "too-long", path, length });
+      issues.push({ kind: "too-long", path: pathOf(at), length });
       return undefined;
     }
     const out: unknown = isArray ? [] : {};
     copies.set(v, out);
     const info = spans.of(v);
     if (info) spans.record(out, info);
-    const read = (key: PropertyKey): { ok: true; value: unknown } | { ok: false } => {
+    const read = (key: PropertyKey): unknown => {
       try {
-        return { ok: true, value: (v as Record<PropertyKey, unknown>)[key as string] };
+        return (v as Record<PropertyKey, unknown>)[key as string];
       } catch (error) {
-        issues.push({ kind: "threw", path: [...path, key], error });
-        return { ok: false };
+        issues.push({ kind: "threw", path: [...pathOf(at), key], error });
+        return THREW;
       }
     };
     if (isArray) {
       for (let i = 0; i < length; i++) {
         const item = read(i);
-        (out as unknown[]).push(item.ok ? walk(item.value, [...path, i]) : undefined);
+        (out as unknown[]).push(item === THREW ? undefined : isObject(item) ? walk(item, { parent: at, key: i }) : item);
       }
     } else {
       for (const key of keys) {
         const item = read(key);
-        if (!item.ok) continue;
+        if (item === THREW) continue;
+        const copy = isObject(item) ? walk(item, { parent: at, key }) : item;
         // defineProperty, so a key named "__proto__" stays a key and does not replace the prototype.
-        Object.defineProperty(out, key, { value: walk(item.value, [...path, key]), enumerable: true, writable: true, configurable: true });
+        if (key === "__proto__") Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
+        else (out as Record<string, unknown>)[key] = copy;
       }
     }
     return out;
   };
-  return { value: walk(value, []), issues };
+  return { value: walk(value, undefined), issues };
+}
+
+/** One step of the path to a value being copied, linked to the step before it. */
+interface PathLink {
+  readonly parent: PathLink | undefined;
+  readonly key: PropertyKey;
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null;
 }
