@@ -142,6 +142,8 @@ export interface Mesh<S extends ServicesMap = ServicesMap, X extends ExternalMap
  *   (s) => ({ calls: [{ from: s.productpage, to: s.details.ports.http, methods: ["GET"] }] }),
  * );
  */
+// The policies' types are `NoInfer`: the mesh's type comes from the spec alone, which lets
+// `meshc check --watch` re-check only the entry after an edit of its policies (load/shape.ts).
 export function defineMesh<S extends ServicesMap, X extends ExternalMap = {}>(
   spec: MeshSpec<S, X>,
   ...policies: readonly PolicyFn<NoInfer<S>, NoInfer<X>>[]
@@ -151,7 +153,9 @@ export function defineMesh<S extends ServicesMap, X extends ExternalMap = {}>(
 
 /**
  * A policy declared apart from `defineMesh`, typically in a team's own file. Give it the type of
- * the mesh's services (and external hosts) so its handles are checked:
+ * the mesh's services (and external hosts) so its handles are checked. Its type is then fixed by
+ * those type arguments, so `meshc check --watch` re-checks only this file after an edit inside
+ * the function (its single signature is what makes that sound: keep it single).
  *
  * @example
  * import type { Services } from "../mesh.js";

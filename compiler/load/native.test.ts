@@ -240,3 +240,93 @@ describe("running the mesh beside the native checker", () => {
     expect(summarize(bothRoutes(source).beside)).toEqual([expect.stringMatching(/^TS2322 2:7 /)]);
   });
 });
+
+describe("watch mode's re-check of the edited file alone", () => {
+  const shop = (body: string, services = `web: { ports: { http: { port: 8080 } } },\n  cart: { ports: { http: { port: 8080 } } },`) => `import { policy, services } from "meshc";
+import type { Services } from "../mesh.js";
+
+export const shop = services({
+  ${services}
+});
+
+export const shopPolicy = policy<Services>((s) => ({
+  calls: [${body}],
+}));
+`;
+  const pay = `import { policy, services } from "meshc";
+import type { Services } from "../mesh.js";
+
+export const pay = services({ pay: { ports: { http: { port: 8080 } } } });
+
+// Another team's services: an edit of shop's services is seen here.
+export const payPolicy = policy<Services>((s) => ({
+  calls: [{ from: s.cart, to: s.pay.ports.http, methods: ["POST"], timeout: "2s" }],
+}));
+`;
+  const mesh = (ingress: string, name = "watched") => `import { defineMesh } from "meshc";
+import { pay, payPolicy } from "./teams/pay.js";
+import { shop, shopPolicy } from "./teams/shop.js";
+
+const services = { ...shop, ...pay };
+export type Services = typeof services;
+
+export default defineMesh(
+  { name: "${name}", namespace: "shop", services },
+  (s) => ({ ingress: [{ name: "public", routes: [{ paths: ["/*"], to: ${ingress} }] }] }),
+  shopPolicy,
+  payPolicy,
+);
+`;
+  const call = `{ from: s.web, to: s.cart.ports.http, methods: ["GET"], timeout: "2s" }`;
+
+  // Each step: the file written, its text, and whether the edited file alone is checked again.
+  const steps: [string, string, boolean][] = [
+    ["teams/shop.ts", shop(call.replace(`"2s"`, `"3s"`)), true],
+    // A type error in the policy's body: that file's diagnostics change, and only they can.
+    ["teams/shop.ts", shop(call.replace("s.cart", "s.kart")), true],
+    ["teams/shop.ts", shop(call.replace(`"2s"`, `"two seconds"`)), true],
+    ["teams/shop.ts", shop(call), true],
+    // Renaming a service changes what other files see: pay's call to s.cart is now an error.
+    ["teams/shop.ts", shop(call.replace("s.cart", "s.basket"), `web: { ports: { http: { port: 8080 } } },\n  basket: { ports: { http: { port: 8080 } } },`), false],
+    ["teams/shop.ts", shop(call), false],
+    // The entry's own policies are its own: only it can see them.
+    ["mesh.ts", mesh("s.web.ports.grpc"), true],
+    ["mesh.ts", mesh("s.web.ports.http"), true],
+    ["mesh.ts", mesh("s.web.ports.http", "renamed"), false],
+    // After a syntax error nothing was checked: the next check checks every file.
+    ["teams/pay.ts", pay.replace("calls: [", "calls: [[,"), false],
+    ["teams/pay.ts", pay, false],
+    ["teams/pay.ts", pay.replace(`"POST"`, `"PUT"`), true],
+  ];
+
+  it("reports what a fresh check reports, after each of a series of edits", () => {
+    delete process.env.MESHC_TYPESCRIPT;
+    const s = scratch({ "mesh.ts": mesh("s.web.ports.http"), "teams/shop.ts": shop(call), "teams/pay.ts": pay });
+    const cache = createTypeCheckCache();
+    try {
+      const sources = () => new MeshSources(s.file("mesh.ts"));
+      expect(typeCheck(sources(), undefined, cache).diagnostics).toEqual([]);
+      const seen: string[] = [];
+      for (const [i, [file, text, alone]] of steps.entries()) {
+        fs.writeFileSync(s.file(file), text);
+        const warm = typeCheck(sources(), undefined, cache);
+        const fresh = typeCheck(sources());
+        expect(warm.checker, `step ${i}`).toBe("native");
+        expect(warm.diagnostics, `step ${i}`).toEqual(fresh.diagnostics);
+        expect(warm.rechecked, `step ${i}`).toEqual(alone ? [s.file(file)] : undefined);
+        seen.push(...warm.diagnostics.map((d) => `${i} ${d.code} ${d.span?.file}:${d.span?.line}`));
+      }
+      // The series holds errors found by the edited file alone and by every file.
+      expect(seen).toEqual([
+        "1 TS2339 teams/shop.ts:10",
+        "2 TS2322 teams/shop.ts:10",
+        "4 TS2339 teams/pay.ts:8",
+        "6 TS2339 mesh.ts:10",
+        "9 TS1137 teams/pay.ts:9",
+      ]);
+    } finally {
+      disposeTypeCheckCache(cache);
+      s.dispose();
+    }
+  });
+});

@@ -3,9 +3,11 @@
  * (`typescript/unstable/sync`, installed as the `typescript-native` alias of typescript@7 next to
  * TypeScript 6, which @pulumi/pulumi's peer range still asks for). It checks a mesh of 1,000
  * services in one file ~4× faster than TypeScript 6 in-process (`npm run bench`), and watch mode
- * keeps it running between edits, telling it which files changed (it then re-checks every file:
- * the API gives a new program per edit, with no reuse of unaffected files' diagnostics); a mesh
- * over the limits of {@link overlapFits} gets a fresh checker per edit instead (typecheck.ts).
+ * keeps it running between edits, telling it which files changed. The API gives a new program per
+ * edit, with nothing of the last check kept, so meshc keeps each file's diagnostics itself and,
+ * when an edit cannot change what other files see (shape.ts), asks for the edited file's alone:
+ * at 1,000 services in team files, ~0.2 s instead of ~0.8 s. A mesh over the limits of
+ * {@link overlapFits} gets a fresh checker per edit instead (typecheck.ts).
  *
  * It runs as a child process (`tsgo`) that reads the user's files itself; the project is a
  * tsconfig that exists only in memory, with the options TypeScript 6 is given. Its semantic pass
@@ -21,6 +23,7 @@ import path from "node:path";
 import type { SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
 import { API, DiagnosticCategory, type Diagnostic as NativeDiagnostic, type Snapshot } from "typescript-native/unstable/sync";
 import type { Diagnostic } from "../diagnostics.js";
+import { typeShape } from "./shape.js";
 import { lineStarts, type MeshSources } from "./source.js";
 
 /** The CommonJS face of child_process, whose exports can be replaced (an ES namespace's cannot). */
@@ -34,6 +37,18 @@ export interface NativeSession {
   snapshot: Snapshot;
   /** The text of each user file at the last check, to tell the checker which changed. */
   texts: Map<string, string>;
+  /**
+   * Each user file's semantic diagnostics at the last check, when it got that far: an edit that
+   * leaves a file's {@link typeShape} as it was only changes that file's, and the others are
+   * these.
+   */
+  semantic?: Map<string, readonly NativeDiagnostic[]>;
+  /**
+   * The global diagnostics (of no file) found with {@link semantic}. The checker finds them by
+   * checking every file first, so they are kept with the rest: an edit of unchanged shape cannot
+   * change what the mesh declares globally either.
+   */
+  global?: readonly NativeDiagnostic[];
 }
 
 export interface NativeResult {
@@ -140,6 +155,11 @@ export type Meanwhile<T> = (trees: ReadonlyMap<string, NativeSourceFile>) => T;
 
 export interface NativeCheck<T> extends NativeResult {
   /**
+   * The only files whose semantic diagnostics were computed by this check, when an edit could not
+   * change the others' (see {@link NativeSession.semantic}); absent when every file was checked.
+   */
+  readonly rechecked?: readonly string[];
+  /**
    * What `meanwhile` returned, and how long it ran (all of it while the checker was at work):
    * absent where it did not run (errors, a mesh over the limits of {@link overlapFits}, or no
    * channel to send ahead on), and the caller then does that work itself.
@@ -159,6 +179,12 @@ export function checkNative<T = never>(sources: MeshSources, session: NativeSess
     if (!read.has(file)) read.set(file, readOrUndefined(file));
     return read.get(file);
   };
+  // The one file edited since a check that got to the semantic pass, and its shape then.
+  let edited: { readonly file: string; readonly shape: string | undefined } | undefined;
+  const previousSemantic = session.semantic;
+  const previousGlobal = session.global;
+  session.semantic = undefined;
+  session.global = undefined;
   if (!fresh) {
     const changed: string[] = [];
     const deleted: string[] = [];
@@ -170,6 +196,10 @@ export function checkNative<T = never>(sources: MeshSources, session: NativeSess
     // A new import can bring in a file the checker has not seen: it finds that one itself.
     if (changed.length + deleted.length > 0) {
       const previous = session.snapshot;
+      if (previousSemantic && changed.length === 1 && deleted.length === 0) {
+        const before = previous.getProject(session.configPath)?.program.getSourceFile(changed[0]!);
+        edited = { file: changed[0]!, shape: before ? typeShape(before) : undefined };
+      }
       session.snapshot = session.api.updateSnapshot({ fileChanges: { changed, deleted } });
       previous.dispose();
     }
@@ -207,9 +237,12 @@ export function checkNative<T = never>(sources: MeshSources, session: NativeSess
     return trees;
   };
   const early = meanwhile !== undefined && sessionFits(session) ? treesOf() : undefined;
-  // One request for every file: the checker spreads them over its checkers (per-file requests
-  // would be checked one after another). Only the user's files' diagnostics are kept, in order.
-  const params = { snapshot: (program as unknown as { snapshotId: number }).snapshotId, project: project.id };
+  // Only the edited file is checked again when no other file's types can see the edit: the same
+  // files as before, and the edited file's shape unchanged. Otherwise one request for every file:
+  // the checker spreads them over its checkers (per-file requests would be checked one after
+  // another). Only the user's files' diagnostics are kept, in order.
+  const only = edited && previousSemantic && previousGlobal && sameFiles(userFiles, previousSemantic) && sameShape(edited, program) ? edited.file : undefined;
+  const params = { snapshot: (program as unknown as { snapshotId: number }).snapshotId, project: project.id, ...(only ? { file: only } : {}) };
   const answer = early ? sendAhead(program, "getSemanticDiagnostics", params) : undefined;
   let ran: { value: T; ms: number } | undefined;
   let all: readonly NativeDiagnostic[] | undefined;
@@ -223,7 +256,7 @@ export function checkNative<T = never>(sources: MeshSources, session: NativeSess
     // Whatever `meanwhile` did, the answer is read: the channel carries one request at a time.
     if (answer) all = (answer() as readonly NativeDiagnostic[] | undefined) ?? [];
   }
-  all ??= program.getSemanticDiagnostics();
+  all ??= only ? program.getSemanticDiagnostics(only) : program.getSemanticDiagnostics();
   const byFile = new Map<string, NativeDiagnostic[]>();
   for (const d of all) {
     const file = d.fileName === undefined ? undefined : path.resolve(d.fileName);
@@ -232,10 +265,28 @@ export function checkNative<T = never>(sources: MeshSources, session: NativeSess
     if (!list) byFile.set(file, (list = []));
     list.push(d);
   }
-  const raw = [...head, ...program.getGlobalDiagnostics(), ...syntactic, ...userFiles.flatMap((f) => byFile.get(f) ?? [])];
+  const semantic = new Map<string, readonly NativeDiagnostic[]>();
+  for (const file of userFiles) semantic.set(file, only && file !== only ? previousSemantic!.get(file)! : (byFile.get(file) ?? []));
+  // Asking for them after checking one file would check all the others.
+  const global = only && previousGlobal ? previousGlobal : program.getGlobalDiagnostics();
+  session.semantic = semantic;
+  session.global = global;
+  const raw = [...head, ...global, ...syntactic, ...userFiles.flatMap((f) => semantic.get(f)!)];
   const diagnostics = convert(raw);
-  const result = { diagnostics, userFiles, ...(ran ? { meanwhile: ran } : {}) };
+  const result = { diagnostics, userFiles, ...(only ? { rechecked: [only] } : {}), ...(ran ? { meanwhile: ran } : {}) };
   return raw.some(isError) ? result : { ...result, trees: early ?? treesOf() };
+}
+
+/** Whether a check's user files are those of the check that found `semantic`. */
+function sameFiles(userFiles: readonly string[], semantic: ReadonlyMap<string, unknown>): boolean {
+  return userFiles.length === semantic.size && userFiles.every((f) => semantic.has(f));
+}
+
+/** Whether the edited file's shape is what it was (see shape.ts); false when either is unknown. */
+function sameShape(edited: { readonly file: string; readonly shape: string | undefined }, program: { getSourceFile(file: string): NativeSourceFile | undefined }): boolean {
+  if (edited.shape === undefined) return false;
+  const after = program.getSourceFile(edited.file);
+  return after !== undefined && typeShape(after) === edited.shape;
 }
 
 /**

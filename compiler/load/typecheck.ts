@@ -73,6 +73,11 @@ export interface TypeCheckResult<T = never> {
   readonly userFiles: readonly string[];
   /** TypeScript 7's syntax trees of the user's files, when it was the checker and found no errors. */
   readonly trees?: ReadonlyMap<string, NativeSourceFile>;
+  /**
+   * The only files whose semantic diagnostics were computed, when watch mode's native checker could
+   * tell that an edit changes no other file's (see shape.ts); absent when every file was checked.
+   */
+  readonly rechecked?: readonly string[];
   /** Which TypeScript checked: 7 (native) or 6 (in-process). */
   readonly checker: "native" | "typescript";
 }
@@ -192,6 +197,7 @@ function typeCheckNative<T>(sources: MeshSources, meshcTypes: string | undefined
     userFiles: checked.userFiles,
     diagnostics: checked.diagnostics,
     ...(checked.trees ? { trees: checked.trees } : {}),
+    ...(checked.rechecked ? { rechecked: checked.rechecked } : {}),
     ...(checked.meanwhile ? { meanwhile: checked.meanwhile } : {}),
     checker: "native",
   };
