@@ -14,13 +14,13 @@ export const durationRange: Check = {
     const seen = new Set<string>();
     const at = (field: string, value: number | undefined, span: Span | undefined, max: number, allowZero = false) => {
       if (value === undefined || !span) return;
+      if (!(value < 0 || (!allowZero && value === 0) || value > max)) return;
+      // Keyed only when out of range: one declaration inherited by many calls is reported once.
       const key = `${span.file}:${span.line}:${span.column}:${field}`;
-      if (seen.has(key)) return; // one declaration inherited by many calls is reported once
+      if (seen.has(key)) return;
       seen.add(key);
-      if (value < 0 || (!allowZero && value === 0) || value > max) {
-        const shown = !Number.isFinite(value) ? "beyond any number" : value < 0 ? `-${formatDuration(-value)}` : formatDuration(value);
-        report("DurationOutOfRange", { field, value: shown, range: `${allowZero ? "between 0s" : "between 1ms"} and ${formatDuration(max)}` }, span);
-      }
+      const shown = !Number.isFinite(value) ? "beyond any number" : value < 0 ? `-${formatDuration(-value)}` : formatDuration(value);
+      report("DurationOutOfRange", { field, value: shown, range: `${allowZero ? "between 0s" : "between 1ms"} and ${formatDuration(max)}` }, span);
     };
     const retries = (r: RetryIR | undefined) => r && at("retries.perTryTimeout", r.perTryTimeoutMs, r.fieldSpans.perTryTimeout ?? r.span, DAY);
     const traffic = (t: TrafficPolicyIR) => {

@@ -18,10 +18,12 @@ export const numberRange: Check = {
     const seen = new Set<string>();
     const at = (field: string, value: number | undefined, range: Range, span: Span | undefined) => {
       if (value === undefined || !span) return;
+      if (Number.isFinite(value) && value >= range[0] && value <= range[1]) return;
+      // Keyed only when out of range: the key is for reporting a declaration once.
       const key = `${span.file}:${span.line}:${span.column}:${field}`;
       if (seen.has(key)) return;
       seen.add(key);
-      if (!Number.isFinite(value) || value < range[0] || value > range[1]) report("NumberOutOfRange", { field, value, range: range[2] }, span);
+      report("NumberOutOfRange", { field, value, range: range[2] }, span);
     };
     const retries = (r: RetryIR | undefined) => {
       if (!r) return;
