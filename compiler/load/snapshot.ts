@@ -59,10 +59,10 @@ export function snapshot(value: unknown, spans: SpanRegistry): { value: unknown;
       issues.push({ kind: "too-long", path: pathOf(at), length });
       return undefined;
     }
-    const out: unknown = isArray ? [] : {};
+    const out: object = isArray ? [] : {};
     copies.set(v, out);
     const info = spans.of(v);
-    if (info) spans.record(out, info);
+    if (info) spans.recordCopy(out, info);
     const read = (key: PropertyKey): unknown => {
       try {
         return (v as Record<PropertyKey, unknown>)[key as string];

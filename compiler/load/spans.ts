@@ -18,15 +18,27 @@ export interface LiteralSpans {
  * source span here at run time; zod paths and IR nodes are then located precisely.
  */
 export class SpanRegistry {
+  /** The mesh program's values: weakly, since a run makes many that it drops. */
   private readonly spans = new WeakMap<object, LiteralSpans>();
+  /**
+   * The loader's copies of them (snapshot.ts), which live as long as this registry does anyway:
+   * a Map is cheaper to fill than a WeakMap, and costs the garbage collector less to trace.
+   */
+  private readonly copies = new Map<object, LiteralSpans>();
 
   record(value: unknown, spans: LiteralSpans): void {
     if (typeof value === "object" && value !== null) this.spans.set(value, spans);
     else if (typeof value === "function") this.spans.set(value, spans);
   }
 
+  /** Records the spans of a copy the loader made: held strongly, as the copy lives as long as this registry. */
+  recordCopy(copy: object, spans: LiteralSpans): void {
+    this.copies.set(copy, spans);
+  }
+
   of(value: unknown): LiteralSpans | undefined {
-    return (typeof value === "object" && value !== null) || typeof value === "function" ? this.spans.get(value as object) : undefined;
+    if ((typeof value === "object" && value !== null) || typeof value === "function") return this.copies.get(value as object) ?? this.spans.get(value as object);
+    return undefined;
   }
 
   /** The span of a value, if it was written as a literal. */
