@@ -366,9 +366,10 @@ if (measured.some((r) => r.tsc)) {
 }
 if (measured.some((r) => r.watch)) {
   row("watch: first check", (r) => fmtMs(r.watch?.first));
-  row("watch: re-check, edit", (r) => fmtMs(r.watch?.recheck));
+  row("watch: re-check, call edit", (r) => fmtMs(r.watch?.recheck));
   row("  to type-check verdict", (r) => fmtMs(r.watch?.recheckTypecheck));
   row("    of it beside the check", (r) => fmtMs(r.watch?.recheckBeside));
+  row("watch: re-check, services", (r) => fmtMs(r.watch?.recheckServices));
 }
 if (Object.keys(results.cdk8s).length) {
   lines.push("");

@@ -1,11 +1,13 @@
 // The warm re-check of `meshc check --watch`: one cold check, then a one-line edit (a call's
-// timeout, alternately "2s" and "3s") checked again with the kept state, several times.
+// timeout, alternately "2s" and "3s") checked again with the kept state, several times; then as
+// many edits of a service's replicas (2 and 3), which every file's types can see, so that in team
+// files the first series re-checks the edited file alone and the second every file.
 // Measured through the same API the watcher calls, so fs.watch latency and the 50 ms debounce
 // are not included. Usage: node child-watch.mjs <dist> <mesh.ts> <file to edit> <edits> <result.json>
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { PROBE_CALL } from "./generate.mjs";
+import { PROBE_CALL, PROBE_REPLICAS } from "./generate.mjs";
 
 const [dist, entry, fileRel, edits, resultFile] = process.argv.slice(2);
 const { compileMesh } = await import(pathToFileURL(path.join(dist, "compiler", "compile.js")).href);
@@ -14,6 +16,7 @@ const { createLoadCache, disposeLoadCache } = await import(pathToFileURL(path.jo
 const file = path.join(path.dirname(entry), fileRel);
 const original = fs.readFileSync(file, "utf8");
 if (!original.includes(PROBE_CALL)) throw new Error(`${file} does not hold the probe call`);
+if (!original.includes(PROBE_REPLICAS)) throw new Error(`${file} does not hold the probe service's workload`);
 const cache = createLoadCache();
 const run = () => {
   const t0 = performance.now();
@@ -22,10 +25,12 @@ const run = () => {
   const errors = result.diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0 || !result.ir) throw new Error(`check failed: ${errors.slice(0, 3).map((d) => d.message).join("; ")}`);
   const probe = result.ir.calls.find((c) => c.from.service?.endsWith("/svc-00005") && c.to.service?.endsWith("/svc-00006") && c.to.port === "http");
-  return { ms, typecheck: result.timings.typecheck, beside: result.timings.overlapped ?? 0, timeoutMs: probe?.timeoutMs };
+  const replicas = result.ir.services.find((s) => s.key === "svc-00005")?.workload?.replicas;
+  return { ms, typecheck: result.timings.typecheck, beside: result.timings.overlapped ?? 0, timeoutMs: probe?.timeoutMs, replicas };
 };
 const first = run();
 const rechecks = [];
+const servicesRechecks = [];
 try {
   for (let i = 0; i < Number(edits); i++) {
     const timeout = i % 2 === 0 ? "3s" : "2s";
@@ -34,6 +39,13 @@ try {
     // A stale cache would be fast and wrong: the edit must show in the IR.
     if (r.timeoutMs !== (timeout === "3s" ? 3000 : 2000)) throw new Error(`the re-check did not see the edit (timeout ${r.timeoutMs} ms)`);
     rechecks.push(r);
+  }
+  for (let i = 0; i < Number(edits); i++) {
+    const replicas = i % 2 === 0 ? 3 : 2;
+    fs.writeFileSync(file, original.replace(PROBE_REPLICAS, PROBE_REPLICAS.replace("replicas: 2", `replicas: ${replicas}`)));
+    const r = run();
+    if (r.replicas !== replicas) throw new Error(`the re-check did not see the edit (replicas ${r.replicas})`);
+    servicesRechecks.push(r);
   }
 } finally {
   fs.writeFileSync(file, original);
@@ -50,6 +62,8 @@ fs.writeFileSync(
     recheckTypecheck: median(rechecks.map((r) => r.typecheck)),
     recheckBeside: median(rechecks.map((r) => r.beside)),
     rechecks: rechecks.map((r) => Math.round(r.ms)),
+    recheckServices: median(servicesRechecks.map((r) => r.ms)),
+    servicesRechecks: servicesRechecks.map((r) => Math.round(r.ms)),
     maxRssKiB: process.resourceUsage().maxRSS,
   }),
 );

@@ -14,6 +14,8 @@ export const MAX_TEAMS: number;
 export const PROBE_SERVICE: string;
 /** The exact text of the probe service's first call, which the watch benchmark edits. */
 export const PROBE_CALL: string;
+/** The exact text ending the probe service's workload line (`replicas: 2`), which the watch benchmark also edits. */
+export const PROBE_REPLICAS: string;
 
 export function serviceName(i: number): string;
 export function teamCount(n: number): number;

@@ -27,6 +27,12 @@ export const PROBE_SERVICE = serviceName(5);
 /** The line of the probe service's first call, which the watch benchmark edits. */
 export const PROBE_CALL = `{ from: s["${serviceName(5)}"], to: s["${serviceName(6)}"].ports.http, methods: ["GET"], timeout: "2s" },`;
 
+/**
+ * The end of the probe service's workload line, which the watch benchmark also edits: an edit of a
+ * team's services, which every file's types see (see the probe call's, which only its file's see).
+ */
+export const PROBE_REPLICAS = `/${serviceName(5)}:1.0.0", replicas: 2,`;
+
 export function serviceName(i) {
   return `svc-${String(i).padStart(5, "0")}`;
 }

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileMesh } from "../../compiler/compile.js";
-import { generateMesh, PROBE_CALL, PROBE_SERVICE, probeFile, serviceName, teamCount, writeMesh, type Layout } from "./generate.mjs";
+import { generateMesh, PROBE_CALL, PROBE_REPLICAS, PROBE_SERVICE, probeFile, serviceName, teamCount, writeMesh, type Layout } from "./generate.mjs";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-bench-gen-"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -38,6 +38,9 @@ describe("bench mesh generator", () => {
       expect(result.ir?.external.map((e) => e.id)).toEqual(["ext-00", "ext-01", "ext-02"]);
       const edited = fs.readFileSync(path.join(root, layout, probeFile({ services: 10, layout })), "utf8");
       expect(edited).toContain(PROBE_CALL);
+      // Once each: the watch benchmark edits them in place.
+      expect(edited.split(PROBE_REPLICAS).length).toBe(2);
+      expect(result.ir?.services.find((s) => s.name === PROBE_SERVICE)?.workload?.replicas).toBe(2);
     });
   }
 
