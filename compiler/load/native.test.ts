@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { compileMesh } from "../compile.js";
 import { example, scratch, summarize } from "../../test/helpers/mesh.js";
 import { OVERLAP_MAX_FILE, OVERLAP_MAX_SOURCE, overlapFits } from "./native.js";
+import { createLoadCache, disposeLoadCache } from "./index.js";
 import { MeshSources } from "./source.js";
 import { createTypeCheckCache, disposeTypeCheckCache, typeCheck } from "./typecheck.js";
 
@@ -279,8 +280,9 @@ export default defineMesh(
 `;
   const call = `{ from: s.web, to: s.cart.ports.http, methods: ["GET"], timeout: "2s" }`;
 
-  // Each step: the file written, its text, and whether the edited file alone is checked again.
-  const steps: [string, string, boolean][] = [
+  // Each step: the file written, its text, and what is checked again: the edited file alone
+  // (true), every file (false), or none ("none": the semantic diagnostics are the last check's).
+  const steps: [string, string, boolean | "none"][] = [
     ["teams/shop.ts", shop(call.replace(`"2s"`, `"3s"`)), true],
     // A type error in the policy's body: that file's diagnostics change, and only they can.
     ["teams/shop.ts", shop(call.replace("s.cart", "s.kart")), true],
@@ -293,10 +295,18 @@ export default defineMesh(
     ["mesh.ts", mesh("s.web.ports.grpc"), true],
     ["mesh.ts", mesh("s.web.ports.http"), true],
     ["mesh.ts", mesh("s.web.ports.http", "renamed"), false],
-    // After a syntax error nothing was checked: the next check checks every file.
+    // A syntax error stops the check before the semantic pass; the next is compared with the last
+    // check that got that far. Back to its very text: nothing to check again.
     ["teams/pay.ts", pay.replace("calls: [", "calls: [[,"), false],
-    ["teams/pay.ts", pay, false],
+    ["teams/pay.ts", pay, "none"],
     ["teams/pay.ts", pay.replace(`"POST"`, `"PUT"`), true],
+    ["teams/pay.ts", pay.replace(`"POST"`, `"PUT"`).replace("calls: [", "calls: [[,"), false],
+    // Fixed, with another body than the last check's: the same shape.
+    ["teams/pay.ts", pay.replace(`"POST"`, `"PATCH"`), true],
+    ["teams/pay.ts", pay.replace("calls: [", "calls: [[,"), false],
+    // Fixed, with a service renamed while it did not parse: not the same shape.
+    ["teams/pay.ts", pay.replace("pay: { ports", "till: { ports").replace("s.pay.ports", "s.till.ports"), false],
+    ["teams/pay.ts", pay.replace("pay: { ports", "till: { ports").replace("s.pay.ports", "s.till.ports").replace(`"POST"`, `"GET"`), true],
   ];
 
   it("reports what a fresh check reports, after each of a series of edits", () => {
@@ -313,7 +323,7 @@ export default defineMesh(
         const fresh = typeCheck(sources());
         expect(warm.checker, `step ${i}`).toBe("native");
         expect(warm.diagnostics, `step ${i}`).toEqual(fresh.diagnostics);
-        expect(warm.rechecked, `step ${i}`).toEqual(alone ? [s.file(file)] : undefined);
+        expect(warm.rechecked, `step ${i}`).toEqual(alone === "none" ? [] : alone ? [s.file(file)] : undefined);
         seen.push(...warm.diagnostics.map((d) => `${i} ${d.code} ${d.span?.file}:${d.span?.line}`));
       }
       // The series holds errors found by the edited file alone and by every file.
@@ -323,9 +333,31 @@ export default defineMesh(
         "4 TS2339 teams/pay.ts:8",
         "6 TS2339 mesh.ts:10",
         "9 TS1137 teams/pay.ts:9",
+        "12 TS1137 teams/pay.ts:9",
+        "14 TS1137 teams/pay.ts:9",
       ]);
     } finally {
       disposeTypeCheckCache(cache);
+      s.dispose();
+    }
+  });
+
+  it("still runs the mesh beside the check when nothing is left to ask the checker", () => {
+    delete process.env.MESHC_TYPESCRIPT;
+    const s = scratch({ "mesh.ts": mesh("s.web.ports.http"), "teams/shop.ts": shop(call), "teams/pay.ts": pay });
+    const cache = createLoadCache();
+    try {
+      const first = compileMesh(s.file("mesh.ts"), { cache });
+      expect(summarize(first)).toEqual([]);
+      fs.writeFileSync(s.file("teams/pay.ts"), pay.replace("calls: [", "calls: [[,"));
+      expect(summarize(compileMesh(s.file("mesh.ts"), { cache }))).toEqual([expect.stringMatching(/^TS1137 9:/)]);
+      fs.writeFileSync(s.file("teams/pay.ts"), pay);
+      const again = compileMesh(s.file("mesh.ts"), { cache });
+      expect(summarize(again)).toEqual([]);
+      expect(again.timings.overlapped).toBeGreaterThan(0);
+      expect(JSON.stringify(again.ir)).toBe(JSON.stringify(first.ir));
+    } finally {
+      disposeLoadCache(cache);
       s.dispose();
     }
   });

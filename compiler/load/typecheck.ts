@@ -75,7 +75,8 @@ export interface TypeCheckResult<T = never> {
   readonly trees?: ReadonlyMap<string, NativeSourceFile>;
   /**
    * The only files whose semantic diagnostics were computed, when watch mode's native checker could
-   * tell that an edit changes no other file's (see shape.ts); absent when every file was checked.
+   * tell that an edit changes no other file's (see shape.ts), or none when no file's text differs
+   * from the last check that got to the semantic pass; absent when every file was checked.
    */
   readonly rechecked?: readonly string[];
   /** Which TypeScript checked: 7 (native) or 6 (in-process). */
@@ -133,12 +134,16 @@ export function typeCheck<T = never>(sources: MeshSources, oldProgram?: ts.Progr
     semantic = (sf) => program.getSemanticDiagnostics(sf);
   }
   const userFiles = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !sf.fileName.includes("/node_modules/"));
-  const raw: ts.Diagnostic[] = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
+  // In tsc's order: syntax errors stop the check before the global and semantic diagnostics (the
+  // native checker's global diagnostics cost a check of every file).
+  const noErrors = (list: readonly ts.Diagnostic[]) => list.every((d) => d.category !== ts.DiagnosticCategory.Error);
+  const raw: ts.Diagnostic[] = [...program.getOptionsDiagnostics()];
   for (const sf of userFiles) {
     raw.push(...program.getSyntacticDiagnostics(sf));
   }
-  if (raw.every((d) => d.category !== ts.DiagnosticCategory.Error)) {
-    for (const sf of userFiles) raw.push(...semantic(sf));
+  if (noErrors(raw)) {
+    raw.push(...program.getGlobalDiagnostics());
+    if (noErrors(raw)) for (const sf of userFiles) raw.push(...semantic(sf));
   }
   return { program, userFiles: userFiles.map((sf) => path.resolve(sf.fileName)), diagnostics: raw.map((d) => fromTs(d, sources)), checker: "typescript" };
 }
