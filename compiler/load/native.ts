@@ -204,10 +204,13 @@ export function checkNative<T = never>(sources: MeshSources, session: NativeSess
     // A new import can bring in a file the checker has not seen: it finds that one itself.
     if (changed.length + deleted.length > 0) {
       const previous = session.snapshot;
-      // The shape of a file first edited since the last semantic check, while its tree is at hand.
-      const first = changed.length === 1 && checked && !checked.shapes.has(changed[0]!) && checked.texts.get(changed[0]!) === session.texts.get(changed[0]!) ? changed[0]! : undefined;
-      const before = first === undefined ? undefined : previous.getProject(session.configPath)?.program.getSourceFile(first);
-      if (before) checked!.shapes.set(first!, typeShape(before));
+      // The shape of a file first edited since the last semantic check, while the checker still
+      // has its tree of the text that check saw.
+      const file = changed.length === 1 ? changed[0]! : undefined;
+      if (checked && file !== undefined && !checked.shapes.has(file) && checked.texts.get(file) === session.texts.get(file)) {
+        const before = previous.getProject(session.configPath)?.program.getSourceFile(file);
+        if (before) checked.shapes.set(file, typeShape(before));
+      }
       session.snapshot = session.api.updateSnapshot({ fileChanges: { changed, deleted } });
       previous.dispose();
     }
