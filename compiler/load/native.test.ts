@@ -1,7 +1,10 @@
 // The native checker (TypeScript 7) must report what TypeScript 6 reports, at the same places:
 // users see its diagnostics, and TypeScript 6 takes over where the native binary is missing.
 import fs from "node:fs";
+import path from "node:path";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import { writeMesh } from "../../test/bench/generate.mjs";
 import { compileMesh } from "../compile.js";
 import { example, scratch, summarize } from "../../test/helpers/mesh.js";
 import { OVERLAP_MAX_FILE, OVERLAP_MAX_SOURCE, overlapFits } from "./native.js";
@@ -340,6 +343,63 @@ export default defineMesh(
       disposeTypeCheckCache(cache);
       s.dispose();
     }
+  });
+
+  it("reports what a fresh check reports, after random edits of a generated mesh", () => {
+    delete process.env.MESHC_TYPESCRIPT;
+    // The benchmark's mesh at 10 services: team-00's policy calls team-01's services, and the
+    // entry's ingress routes to team-00's svc-00000.
+    const s = scratch({});
+    const entry = writeMesh(s.dir, { services: 10, layout: "teams" });
+    const root = path.dirname(entry);
+    const originals = new Map(["mesh.ts", "teams/team-00.ts", "teams/team-01.ts"].map((n) => [n, fs.readFileSync(path.join(root, n), "utf8")]));
+    // Each edit is one change to a file's original text: in a policy, in the services, or neither.
+    const team = (file: string, own: string, called: string): [string, (text: string, nth: number) => string][] => [
+      [file, (text, nth) => text.replace(`timeout: "2s"`, `timeout: "${["1s", "3s", "250ms", "five seconds"][nth % 4]}"`)],
+      [
+        file,
+        (text, nth) => {
+          let k = 0;
+          return text.replace(/s\["svc-\d+"\]/g, (m) => (k++ === nth % 8 ? `s["svc-00099"]` : m));
+        },
+      ],
+      [file, (text) => text.replace("calls: [", "calls: [[,")],
+      [file, (text) => text.replace("replicas: 2,", "replicas: 3,")],
+      [file, (text) => text.replace(`"${own}": {`, `"${own}x": {`)],
+      [file, (text) => text.replace(`"${called}": {`, `"${called}x": {`)],
+      [file, (text) => text],
+    ];
+    const pool = [
+      ...team("teams/team-00.ts", "svc-00001", "svc-00000"),
+      ...team("teams/team-01.ts", "svc-00009", "svc-00006"),
+      ["mesh.ts", (text: string) => text.replace(`paths: ["/b000/*"]`, `paths: ["/b000/*", "/extra/*"]`)],
+      ["mesh.ts", (text: string) => text.replace(`to: s["svc-00000"]`, `to: s["svc-00090"]`)],
+      ["mesh.ts", (text: string) => text.replace(`name: "bench"`, `name: "bench-2"`)],
+      ["mesh.ts", (text: string) => text],
+    ] as const;
+    let alone = 0;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(pool.length - 1), fc.nat(40)), { minLength: 8, maxLength: 8 }), (series) => {
+        for (const [n, text] of originals) fs.writeFileSync(path.join(root, n), text);
+        const cache = createTypeCheckCache();
+        try {
+          typeCheck(new MeshSources(entry), undefined, cache);
+          for (const [i, nth] of series) {
+            const [file, change] = pool[i]!;
+            fs.writeFileSync(path.join(root, file), change(originals.get(file)!, nth));
+            const warm = typeCheck(new MeshSources(entry), undefined, cache);
+            expect(warm.diagnostics, `${file}, change ${i}`).toEqual(typeCheck(new MeshSources(entry)).diagnostics);
+            if (warm.rechecked?.length === 1) alone++;
+          }
+        } finally {
+          disposeTypeCheckCache(cache);
+        }
+      }),
+      { numRuns: 4, seed: 20261127 },
+    );
+    s.dispose();
+    // The series went through the one-file path, not only around it.
+    expect(alone).toBeGreaterThan(0);
   });
 
   it("still runs the mesh beside the check when nothing is left to ask the checker", () => {
