@@ -23,6 +23,8 @@ export interface CompileResult {
   readonly program?: ts.Program;
   /** The mesh's own source files, absolute, once type-checked (what watch mode watches). */
   readonly files?: readonly string[];
+  /** The only files type-checked again by watch mode, when not all were (see {@link Loaded.rechecked}). */
+  readonly rechecked?: readonly string[];
   /**
    * Milliseconds per phase, for the benchmark: load, typecheck (until its verdict), evaluate,
    * validate, resolve, checks, and overlapped: the part of evaluate, validate, resolve and checks
@@ -58,7 +60,13 @@ export function compileMesh(entry: string, options: CompileOptions = {}): Compil
     }
   };
   const loaded = time("load", () => loadMesh(entry, { ...options, timings, next: rest }));
-  const base = { sources: loaded.sources, ...(loaded.program ? { program: loaded.program } : {}), ...(loaded.files ? { files: loaded.files } : {}), timings };
+  const base = {
+    sources: loaded.sources,
+    ...(loaded.program ? { program: loaded.program } : {}),
+    ...(loaded.files ? { files: loaded.files } : {}),
+    ...(loaded.rechecked ? { rechecked: loaded.rechecked } : {}),
+    timings,
+  };
   if (!loaded.raw || hasErrors(loaded.diagnostics)) return { ...base, diagnostics: sortDiagnostics(loaded.diagnostics) };
   const done = loaded.next ?? rest(loaded);
   return { ...base, ...(done.ir ? { ir: done.ir } : {}), diagnostics: done.unsorted ? done.diagnostics : sortDiagnostics(done.diagnostics) };

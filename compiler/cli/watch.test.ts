@@ -78,11 +78,26 @@ describe("meshc check --watch", () => {
     expect(stdout).toContain("teams/shop.ts:10:");
     expect(stdout).toContain("TS2551");
     expect(stdout).toContain("Property 'htp' does not exist");
+    // An edit inside the team's policy: no other file can see it.
+    expect(statuses[1]).toMatch(/^\[watch\] checked mesh\.ts in \d+ ms \(type-checked teams\/shop\.ts alone\); watching 2 files/);
 
     stdout = "";
     fs.writeFileSync(path.join(root, "teams", "shop.ts"), team("http"));
     await nextCheck(3);
     expect(stdout).toBe("mesh.ts: ok (2 services, 1 calls)\n");
+    expect(statuses[2]).toMatch(/\(type-checked teams\/shop\.ts alone\)/);
+
+    // A syntax error stops the check before the semantic pass; fixed back to the last text that
+    // got there, nothing needs type-checking again.
+    stdout = "";
+    fs.writeFileSync(path.join(root, "teams", "shop.ts"), team("http").replace("calls: [", "calls: [[,"));
+    await nextCheck(4);
+    expect(stdout).toContain("error TS1137");
+    stdout = "";
+    fs.writeFileSync(path.join(root, "teams", "shop.ts"), team("http"));
+    await nextCheck(5);
+    expect(stdout).toBe("mesh.ts: ok (2 services, 1 calls)\n");
+    expect(statuses[4]).toMatch(/\(nothing type-checked again: the files are as last checked\)/);
 
     controller.abort();
     await expect(done).resolves.toBe(0);

@@ -27,6 +27,11 @@ export interface Loaded<T = never> {
   readonly program?: ts.Program;
   /** The mesh's own source files, absolute (the entry and what it imports), once type-checked. */
   readonly files?: readonly string[];
+  /**
+   * The only files type-checked again, when watch mode could tell an edit changes no other file's
+   * diagnostics (see typecheck.ts); absent when every file was checked.
+   */
+  readonly rechecked?: readonly string[];
   /** Present when the mesh type-checked and ran. */
   readonly raw?: RawMesh;
   /** Span of the `defineMesh(…)` arguments: the fallback location for mesh-wide problems. */
@@ -94,6 +99,7 @@ export function loadMesh<T = never>(entry: string, options: LoadOptions<T> = {})
   const timings = options.timings ?? {};
   let program: ts.Program | undefined;
   let files: readonly string[] | undefined;
+  let rechecked: { readonly rechecked: readonly string[] } | Record<string, never> = {};
   let parsed: ParsedFiles | undefined;
   if (!options.skipTypeCheck) {
     // The mesh runs while the native checker type-checks it (a process of its own), on the trees
@@ -118,14 +124,15 @@ export function loadMesh<T = never>(entry: string, options: LoadOptions<T> = {})
     timings.typecheck = (timings.typecheck ?? 0) + performance.now() - t0;
     program = checked.program;
     files = checked.userFiles;
+    if (checked.rechecked) rechecked = { rechecked: checked.rechecked };
     if (ran) {
       if ("ms" in ran.value) timings.evaluate = (timings.evaluate ?? 0) + ran.value.ms;
       timings.overlapped = (timings.overlapped ?? 0) + ran.ms;
     }
-    if (hasErrors(checked.diagnostics)) return { sources, spans, ...(program ? { program } : {}), files, diagnostics: checked.diagnostics };
+    if (hasErrors(checked.diagnostics)) return { sources, spans, ...(program ? { program } : {}), files, ...rechecked, diagnostics: checked.diagnostics };
     if (ran) {
       if ("error" in ran.value) throw ran.value.error;
-      return { ...ran.value.loaded, files, ...("next" in ran.value ? { next: ran.value.next as T } : {}) };
+      return { ...ran.value.loaded, files, ...rechecked, ...("next" in ran.value ? { next: ran.value.next as T } : {}) };
     }
     const { trees } = checked;
     if (program) parsed = (file) => program!.getSourceFile(file);
@@ -134,7 +141,7 @@ export function loadMesh<T = never>(entry: string, options: LoadOptions<T> = {})
   const t0 = performance.now();
   try {
     const loaded = evaluate(sources, spans, program, parsed, options.cache?.transpiled);
-    return files ? { ...loaded, files } : loaded;
+    return files ? { ...loaded, files, ...rechecked } : loaded;
   } finally {
     timings.evaluate = (timings.evaluate ?? 0) + performance.now() - t0;
   }

@@ -82,9 +82,20 @@ export async function watchCheck(entry: string, output: CheckOutput, io: Io, sig
     (result, elapsed) => {
       report(io, entry, result, output);
       const files = result.files?.length ?? 1;
-      io.stderr(`[watch] checked ${shown} in ${Math.round(elapsed)} ms; watching ${files} file${files === 1 ? "" : "s"} for changes (Ctrl-C to stop)\n`);
+      io.stderr(`[watch] checked ${shown} in ${Math.round(elapsed)} ms${typeChecked(result)}; watching ${files} file${files === 1 ? "" : "s"} for changes (Ctrl-C to stop)\n`);
     },
     { signal, ...(debounceMs !== undefined ? { debounceMs } : {}) },
   );
   return 0;
+}
+
+/**
+ * What a re-check type-checked, when not every file: users see why an edit inside a policy is
+ * re-checked faster than an edit of services, which every file's types see.
+ */
+function typeChecked(result: CompileResult): string {
+  const only = result.rechecked;
+  if (!only) return "";
+  if (only.length === 0) return " (nothing type-checked again: the files are as last checked)";
+  return ` (type-checked ${only.map((f) => result.sources.relative(f)).join(", ")} alone)`;
 }
