@@ -205,8 +205,8 @@ export function checkNative<T = never>(sources: MeshSources, session: NativeSess
     if (changed.length + deleted.length > 0) {
       const previous = session.snapshot;
       // The shape of a file first edited since the last semantic check, while the checker still
-      // has its tree of the text that check saw.
-      const file = changed.length === 1 ? changed[0]! : undefined;
+      // has its tree of the text that check saw. A mesh of one file has no other file to spare.
+      const file = changed.length === 1 && session.texts.size > 1 ? changed[0]! : undefined;
       if (checked && file !== undefined && !checked.shapes.has(file) && checked.texts.get(file) === session.texts.get(file)) {
         const before = previous.getProject(session.configPath)?.program.getSourceFile(file);
         if (before) checked.shapes.set(file, typeShape(before));
@@ -301,7 +301,8 @@ function filesToCheck(checked: CheckedState, userFiles: readonly string[], texts
   if (userFiles.length !== checked.texts.size || !userFiles.every((f) => checked.texts.has(f))) return undefined;
   const edited = userFiles.filter((f) => texts.get(f) !== checked.texts.get(f));
   if (edited.length === 0) return [];
-  if (edited.length > 1) return undefined;
+  // One file edited out of one: checking it alone is checking everything, without the shapes.
+  if (edited.length > 1 || userFiles.length === 1) return undefined;
   const file = edited[0]!;
   const before = checked.shapes.get(file);
   const after = before === undefined ? undefined : program.getSourceFile(file);
