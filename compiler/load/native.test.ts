@@ -381,26 +381,29 @@ export default defineMesh(
       ["mesh.ts", (text: string) => text],
     ] as const;
     let alone = 0;
-    fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(pool.length - 1), fc.nat(40)), { minLength: 8, maxLength: 8 }), (series) => {
-        for (const [n, text] of originals) fs.writeFileSync(path.join(root, n), text);
-        const cache = createTypeCheckCache();
-        try {
-          typeCheck(new MeshSources(entry), undefined, cache);
-          for (const [i, nth] of series) {
-            const [file, change] = pool[i]!;
-            fs.writeFileSync(path.join(root, file), change(originals.get(file)!, nth));
-            const warm = typeCheck(new MeshSources(entry), undefined, cache);
-            expect(warm.diagnostics, `${file}, change ${i}`).toEqual(typeCheck(new MeshSources(entry)).diagnostics);
-            if (warm.rechecked?.length === 1) alone++;
+    try {
+      fc.assert(
+        fc.property(fc.array(fc.tuple(fc.nat(pool.length - 1), fc.nat(40)), { minLength: 8, maxLength: 8 }), (series) => {
+          for (const [n, text] of originals) fs.writeFileSync(path.join(root, n), text);
+          const cache = createTypeCheckCache();
+          try {
+            typeCheck(new MeshSources(entry), undefined, cache);
+            for (const [i, nth] of series) {
+              const [file, change] = pool[i]!;
+              fs.writeFileSync(path.join(root, file), change(originals.get(file)!, nth));
+              const warm = typeCheck(new MeshSources(entry), undefined, cache);
+              expect(warm.diagnostics, `${file}, change ${i}`).toEqual(typeCheck(new MeshSources(entry)).diagnostics);
+              if (warm.rechecked?.length === 1) alone++;
+            }
+          } finally {
+            disposeTypeCheckCache(cache);
           }
-        } finally {
-          disposeTypeCheckCache(cache);
-        }
-      }),
-      { numRuns: 4, seed: 20261127 },
-    );
-    s.dispose();
+        }),
+        { numRuns: 4, seed: 20261127 },
+      );
+    } finally {
+      s.dispose();
+    }
     // The series went through the one-file path, not only around it.
     expect(alone).toBeGreaterThan(0);
   });

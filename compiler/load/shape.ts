@@ -123,6 +123,7 @@ function isDslImport(node: Node): boolean {
 /** Local name → DSL function, for the value imports of `policy` and `defineMesh` from "meshc". */
 function dslImports(sf: SourceFile): Map<string, string> {
   const names = new Map<string, string>();
+  const twice = new Set<string>();
   for (const statement of sf.statements) {
     if (statement.kind !== SyntaxKind.ImportDeclaration || !importsDsl(statement as ImportDeclaration)) continue;
     const bindings = (statement as ImportDeclaration).importClause!.namedBindings;
@@ -130,11 +131,12 @@ function dslImports(sf: SourceFile): Map<string, string> {
     for (const element of bindings.elements) {
       const imported = dslName(element);
       if (!imported) continue;
-      // The same name imported twice is a conflict: neither import is trusted then.
-      if (names.has(element.name.text)) names.set(element.name.text, "");
-      else names.set(element.name.text, imported);
+      if (names.has(element.name.text)) twice.add(element.name.text);
+      names.set(element.name.text, imported);
     }
   }
+  // The same name imported twice is a conflict: neither import is trusted then.
+  for (const name of twice) names.delete(name);
   return names;
 }
 

@@ -5,7 +5,7 @@ import { authorize, type LinkerdObject } from "../../test/evaluators/linkerd.js"
 import { describe as describeProbe, intended, probes } from "../../test/evaluators/mesh-intent.js";
 import { FIXTURE_NOW, fixtureStateDir } from "../certs/__fixtures__/ca.js";
 import { linkerdTarget } from "./index.js";
-import { byShape, planGrpcRoutes, plannersByShape, planHttpRoutes, simulateHttp, type GrpcGrant, type HttpGrant } from "./route-plan.js";
+import { byShape, planGrpcRoutes, planHttpRoutes, simulateHttp, uncachedPlanners, type GrpcGrant, type HttpGrant } from "./route-plan.js";
 
 // The registered target reads the mesh CA (for Linkerd's identity): a copy of the test CA.
 const ca = fixtureStateDir();
@@ -223,7 +223,7 @@ describe("plans by shape", () => {
       }),
       { numRuns: 300, seed: 20261127 },
     );
-  it("equal the HTTP planner's own plan", () => sameAsOwn(httpGrantArb, planHttpRoutes, plannersByShape.http));
+  it("equal the HTTP planner's own plan", () => sameAsOwn(httpGrantArb, planHttpRoutes, uncachedPlanners.http));
   it("put identities and spans back into mismatches, and leave notes alone", () => {
     // No generated grants make the planners report a mismatch, so a planner that always does.
     const planner = (grants: readonly GrpcGrant[]) => ({
@@ -245,5 +245,5 @@ describe("plans by shape", () => {
     });
     expect(cache.size).toBe(1);
   });
-  it("equal the gRPC planner's own plan", () => sameAsOwn(grpcGrantArb, planGrpcRoutes, plannersByShape.grpc));
+  it("equal the gRPC planner's own plan", () => sameAsOwn(grpcGrantArb, planGrpcRoutes, uncachedPlanners.grpc));
 });

@@ -96,6 +96,10 @@ const idsKey = (ids: readonly string[]) => ids.join(",");
 
 // ── Plans by shape ──────────────────────────────────────────────────────────────────────────
 
+/** Plans by the key of their shape; cleared when full. */
+type PlanCache<M> = Map<string, RoutePlan<M>>;
+const PLANS_MAX = 10_000;
+
 /**
  * A plan depends on the identities only through which grants share one and which is `*`: the
  * planners compare identities for equality, keep them in sorted sets and name no identity. So a
@@ -103,9 +107,6 @@ const idsKey = (ids: readonly string[]) => ids.join(",");
  * the identities put back and re-sorted. Meshes repeat a few shapes ("GET /api/ from one caller,
  * everything from another") over thousands of Servers, and each shape is planned once.
  */
-type PlanCache<M> = Map<string, RoutePlan<M>>;
-const PLANS_MAX = 10_000;
-
 export function byShape<G extends { readonly identity: string; readonly span: Span }, M>(
   grants: readonly G[],
   shape: (g: G) => unknown,
@@ -547,4 +548,4 @@ export function simulateGrpc(
 }
 
 /** The planners without the cache by shape, for the test that compares the two. */
-export const plannersByShape = { http: planHttpShape, grpc: planGrpcShape } as const;
+export const uncachedPlanners = { http: planHttpShape, grpc: planGrpcShape } as const;
