@@ -12,6 +12,11 @@ import { validateRaw } from "./validate.js";
 export interface CompileOptions extends LoadOptions {
   /** The checks to run (all by default). */
   readonly checks?: readonly Check[];
+  /**
+   * Called with the IR as soon as it is resolved, before the checks run: beside the type-check
+   * when the mesh runs there, so before its verdict. The build uses it to start its worker.
+   */
+  readonly onResolved?: (ir: MeshIR) => void;
 }
 
 export interface CompileResult {
@@ -53,6 +58,7 @@ export function compileMesh(entry: string, options: CompileOptions = {}): Compil
       if (hasErrors(schemaDiagnostics)) return { diagnostics: [...loaded.diagnostics, ...schemaDiagnostics] };
       // Resolve from the original objects: spans are keyed on them, and the schema only validated.
       const ir = time("resolve", () => resolveMesh(loaded.raw as unknown as RawMeshInput, loaded.spans, loaded.meshSpan!));
+      options.onResolved?.(ir);
       const checked = time("checks", () => runChecks(ir, options.checks ?? allChecks));
       return { ir, diagnostics: [...loaded.diagnostics, ...schemaDiagnostics, ...checked] };
     } catch (error) {

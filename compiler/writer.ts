@@ -78,13 +78,14 @@ function bundlePath(artifact: Artifact, layout: OutputLayout): string {
 }
 
 /**
- * Calls `emit` with every file of the output, serialised one at a time so that no more than one
- * file's bytes are held at once: the artifacts (Kubernetes objects bundled as the layout says), a
- * kustomization.yaml per target folder that holds Kubernetes objects, and last manifest.json with
- * every file's sha256. Throws before emitting anything when two artifacts want the same path, or
- * an artifact wants a path a bundle of objects takes.
+ * Calls `emit` with every file of the artifacts' output but manifest.json, serialised one at a
+ * time so that no more than one file's bytes are held at once: the artifacts (Kubernetes objects
+ * bundled as the layout says), and a kustomization.yaml per target folder that holds Kubernetes
+ * objects. Returns each file's manifest entry, in the order emitted. Throws before emitting
+ * anything when two artifacts want the same path, or an artifact wants a path a bundle of objects
+ * takes.
  */
-function emitOutput(artifacts: readonly Artifact[], layout: OutputLayout, emit: (path: string, data: Buffer, sensitive: boolean) => void): ManifestEntry[] {
+function emitFiles(artifacts: readonly Artifact[], layout: OutputLayout, emit: (path: string, data: Buffer, sensitive: boolean) => void): ManifestEntry[] {
   const paths = new Set<string>();
   const files = new Map<string, OutputFile>();
   const byTarget = new Map<string, Set<string>>();
@@ -124,11 +125,22 @@ function emitOutput(artifacts: readonly Artifact[], layout: OutputLayout, emit: 
     const k = { apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources: resources.sort(compareIds) };
     file(p, serialize({ path: "", yaml: k }), false);
   }
-  manifest.sort((a, b) => compareIds(a.path, b.path));
-  emit("manifest.json", serialize({ path: "", json: { generator: "meshc", files: manifest } }), false);
   return manifest;
 }
 
+/**
+ * manifest.json for files emitted apart (each with {@link emitFiles}): every file's sha256, sorted
+ * by path. Throws when two files have the same path, or a file takes manifest.json's.
+ */
+function manifestFile(entries: readonly ManifestEntry[]): { manifest: ManifestEntry[]; data: Buffer } {
+  const manifest = [...entries].sort((a, b) => compareIds(a.path, b.path));
+  manifest.forEach((entry, i) => {
+    if (entry.path === MANIFEST || (i > 0 && manifest[i - 1]!.path === entry.path)) throw new Error(`two artifacts want the same path ${entry.path}`);
+  });
+  return { manifest, data: serialize({ path: "", json: { generator: "meshc", files: manifest } }) };
+}
+
+const MANIFEST = "manifest.json";
 const DOCUMENT_SEPARATOR = Buffer.from("---\n", "utf8");
 
 /**
@@ -138,9 +150,8 @@ const DOCUMENT_SEPARATOR = Buffer.from("---\n", "utf8");
  */
 export function renderOutput(artifacts: readonly Artifact[], options: OutputOptions = {}): { path: string; data: Buffer; sensitive: boolean }[] {
   const files: { path: string; data: Buffer; sensitive: boolean }[] = [];
-  emitOutput(artifacts, options.layout ?? "namespace", (p, data, sensitive) => files.push({ path: p, data, sensitive }));
-  const manifest = files.pop()!;
-  return [...files.sort((a, b) => compareIds(a.path, b.path)), manifest];
+  const { data } = manifestFile(emitFiles(artifacts, options.layout ?? "namespace", (p, data, sensitive) => files.push({ path: p, data, sensitive })));
+  return [...files.sort((a, b) => compareIds(a.path, b.path)), { path: MANIFEST, data, sensitive: false }];
 }
 
 /** A reason the output directory must not be replaced, or undefined. */
@@ -160,40 +171,91 @@ export function unsafeOutDir(outDir: string): string | undefined {
  * serialised, hashed and written in turn, so the output is never held in memory all at once.
  */
 export function writeOutput(outDir: string, artifacts: readonly Artifact[], options: OutputOptions = {}): WriteResult {
+  const pending = beginOutput(outDir);
+  let entries: ManifestEntry[];
+  try {
+    entries = writeFiles(pending, artifacts, options);
+  } catch (error) {
+    abandonOutput(pending);
+    throw error;
+  }
+  return commitOutput(pending, entries);
+}
+
+/**
+ * An output being written ({@link beginOutput}): its files go into a temporary sibling of the
+ * output folder and land all at once ({@link commitOutput}) or not at all ({@link abandonOutput}).
+ * Plain strings, so that a worker thread can write part of the files ({@link writeFiles}).
+ */
+export interface PendingOutput {
+  /** The output folder, absolute. */
+  readonly outDir: string;
+  /** Where the files are written until they land. */
+  readonly staging: string;
+  /** Where the output being replaced goes while the new one takes its place. */
+  readonly replaced: string;
+}
+
+/** Creates the staging folder of an output. */
+export function beginOutput(outDir: string): PendingOutput {
   const abs = path.resolve(outDir);
   const parent = path.dirname(abs);
   fs.mkdirSync(parent, { recursive: true });
   const suffix = `${process.pid}-${randomBytes(4).toString("hex")}`;
-  const tmp = path.join(parent, `.${path.basename(abs)}.tmp-${suffix}`);
-  const old = path.join(parent, `.${path.basename(abs)}.old-${suffix}`);
+  const pending = { outDir: abs, staging: path.join(parent, `.${path.basename(abs)}.tmp-${suffix}`), replaced: path.join(parent, `.${path.basename(abs)}.old-${suffix}`) };
+  fs.mkdirSync(pending.staging, { mode: 0o755 });
+  return pending;
+}
+
+/**
+ * Writes the files of some artifacts into a pending output (all of the artifacts of each target
+ * they come from: a target's kustomization.yaml lists its objects) and returns their manifest
+ * entries. Calls for different targets may run at once, in different threads.
+ */
+export function writeFiles(pending: PendingOutput, artifacts: readonly Artifact[], options: OutputOptions = {}): ManifestEntry[] {
+  const reuse = previousOutput(pending.outDir);
+  const dirs = new Set<string>([""]);
+  return emitFiles(artifacts, options.layout ?? "namespace", (p, data, sensitive) => {
+    const slash = p.lastIndexOf("/");
+    const dir = slash === -1 ? "" : p.slice(0, slash);
+    if (!dirs.has(dir)) {
+      fs.mkdirSync(path.join(pending.staging, ...dir.split("/")), { recursive: true });
+      dirs.add(dir);
+    }
+    const parts = p.split("/");
+    const target = path.join(pending.staging, ...parts);
+    const mode = sensitive ? 0o600 : 0o644;
+    if (!reuse?.(parts, target, data, mode)) fs.writeFileSync(target, data, { mode });
+  });
+}
+
+/**
+ * Writes manifest.json from every {@link writeFiles} call's entries and swaps the pending output
+ * into place. On failure the staging folder is removed and the output it was to replace is left.
+ */
+export function commitOutput(pending: PendingOutput, entries: readonly ManifestEntry[]): WriteResult {
+  const { outDir: abs, staging, replaced } = pending;
   let manifest: ManifestEntry[];
-  let manifestBytes = 0;
+  let manifestBytes: number;
   try {
-    fs.mkdirSync(tmp, { mode: 0o755 });
-    const reuse = previousOutput(abs);
-    const dirs = new Set<string>([""]);
-    manifest = emitOutput(artifacts, options.layout ?? "namespace", (p, data, sensitive) => {
-      const slash = p.lastIndexOf("/");
-      const dir = slash === -1 ? "" : p.slice(0, slash);
-      if (!dirs.has(dir)) {
-        fs.mkdirSync(path.join(tmp, ...dir.split("/")), { recursive: true });
-        dirs.add(dir);
-      }
-      const parts = p.split("/");
-      const target = path.join(tmp, ...parts);
-      const mode = sensitive ? 0o600 : 0o644;
-      if (!reuse?.(parts, target, data, mode)) fs.writeFileSync(target, data, { mode });
-      if (p === "manifest.json") manifestBytes = data.length;
-    });
-    if (fs.existsSync(abs)) fs.renameSync(abs, old);
-    fs.renameSync(tmp, abs);
+    const file = manifestFile(entries);
+    manifest = file.manifest;
+    manifestBytes = file.data.length;
+    fs.writeFileSync(path.join(staging, MANIFEST), file.data, { mode: 0o644 });
+    if (fs.existsSync(abs)) fs.renameSync(abs, replaced);
+    fs.renameSync(staging, abs);
   } catch (error) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    if (fs.existsSync(old) && !fs.existsSync(abs)) fs.renameSync(old, abs);
+    abandonOutput(pending);
+    if (fs.existsSync(replaced) && !fs.existsSync(abs)) fs.renameSync(replaced, abs);
     throw error;
   }
-  removeTree(old);
+  removeTree(replaced);
   return { files: manifest.length + 1, bytes: manifest.reduce((n, f) => n + f.bytes, manifestBytes), manifest };
+}
+
+/** Removes a pending output's staging folder: nothing it held lands. */
+export function abandonOutput(pending: PendingOutput): void {
+  fs.rmSync(pending.staging, { recursive: true, force: true });
 }
 
 /**

@@ -62,9 +62,9 @@ const build = (entry: string, options: { targets?: readonly string[] } = {}) =>
 
 describe("two builds of one mesh", () => {
   for (const name of ["bookinfo", "online-boutique"]) {
-    it(`${name}: byte-identical with every registered target (${targets.map((t) => t.name).join(", ")})`, () => {
-      const first = filesOf(build(example(name)));
-      const second = filesOf(build(example(name)));
+    it(`${name}: byte-identical with every registered target (${targets.map((t) => t.name).join(", ")})`, async () => {
+      const first = filesOf(await build(example(name)));
+      const second = filesOf(await build(example(name)));
       expect(first.size).toBeGreaterThan(targets.length);
       expectSameFiles(first, second, name);
     });
@@ -93,13 +93,13 @@ describe("time zone and locale", () => {
     expectSameFiles(plain, exotic, "TZ/LANG");
   });
 
-  it("targets take time from the injected clock, not the system's", () => {
+  it("targets take time from the injected clock, not the system's", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
       vi.setSystemTime(new Date("2031-07-04T03:00:00Z"));
-      const later = filesOf(build(example("bookinfo")));
+      const later = filesOf(await build(example("bookinfo")));
       vi.setSystemTime(new Date("2019-11-30T23:59:59Z"));
-      const earlier = filesOf(build(example("bookinfo")));
+      const earlier = filesOf(await build(example("bookinfo")));
       expectSameFiles(later, earlier, "system clock");
     } finally {
       vi.useRealTimers();
@@ -122,14 +122,14 @@ describe("declaration order", () => {
   const positional = new Set(["ir"]);
   const compared = targets.filter((t) => !positional.has(t.name)).map((t) => t.name);
 
-  it(`generated meshes declared in two orders build to the same bytes (${compared.join(", ")}) and the same IR`, () => {
-    fc.assert(
-      fc.property(meshArbitrary(), fc.nat(), fc.nat(), (mesh, a, b) => {
+  it(`generated meshes declared in two orders build to the same bytes (${compared.join(", ")}) and the same IR`, async () => {
+    await fc.assert(
+      fc.asyncProperty(meshArbitrary(), fc.nat(), fc.nat(), async (mesh, a, b) => {
         const one = scratch({ "mesh.ts": renderMesh(mesh, { seed: a }) });
         const two = scratch({ "mesh.ts": renderMesh(mesh, { seed: b === a ? a + 1 : b }) });
         try {
-          const first = build(one.file("mesh.ts"), { targets: compared });
-          const second = build(two.file("mesh.ts"), { targets: compared });
+          const first = await build(one.file("mesh.ts"), { targets: compared });
+          const second = await build(two.file("mesh.ts"), { targets: compared });
           expectSameFiles(filesOf(first), filesOf(second), `${renderMesh(mesh, { seed: a })}\n---\n${renderMesh(mesh, { seed: b })}`);
           expect(withoutSpans(second.compiled.ir)).toEqual(withoutSpans(first.compiled.ir));
         } finally {
@@ -141,7 +141,7 @@ describe("declaration order", () => {
     );
   });
 
-  it("the comparison bites: two orders really differ, and output that carries positions differs too", () => {
+  it("the comparison bites: two orders really differ, and output that carries positions differs too", async () => {
     const [mesh] = fc.sample(
       meshArbitrary().filter((m) => m.services.length >= 3 && m.calls.length >= 3),
       { seed: SEED, numRuns: 1 },
@@ -150,8 +150,8 @@ describe("declaration order", () => {
     const one = scratch({ "mesh.ts": renderMesh(mesh!, { seed: 1 }) });
     const two = scratch({ "mesh.ts": renderMesh(mesh!, { seed: 2 }) });
     try {
-      const a = filesOf(build(one.file("mesh.ts"), { targets: ["ir"] }));
-      const b = filesOf(build(two.file("mesh.ts"), { targets: ["ir"] }));
+      const a = filesOf(await build(one.file("mesh.ts"), { targets: ["ir"] }));
+      const b = filesOf(await build(two.file("mesh.ts"), { targets: ["ir"] }));
       expect(() => expectSameFiles(a, b, "ir")).toThrow();
     } finally {
       one.dispose();

@@ -37,12 +37,12 @@ describe.each(["bookinfo", "online-boutique"])("kubectl kustomize on %s", (name)
   const tmp: string[] = [];
   const built = new Map<OutputLayout, { out: string; result: BuildResult }>();
   const state = fixtureStateDir();
-  beforeAll(() => {
+  beforeAll(async () => {
     for (const layout of ["namespace", "object"] as const) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-kustomize-"));
       tmp.push(dir);
       const out = path.join(dir, "out");
-      const result = buildMesh(example(name), { outDir: out, layout, stateDir: state.dir, includeSecrets: true, now: FIXTURE_NOW });
+      const result = await buildMesh(example(name), { outDir: out, layout, stateDir: state.dir, includeSecrets: true, now: FIXTURE_NOW });
       expect(result.ok, result.diagnostics.map((d) => d.message).join("\n")).toBe(true);
       built.set(layout, { out, result });
     }
@@ -82,14 +82,14 @@ function atLeast(version: readonly number[], wanted: readonly number[]): boolean
 }
 
 describe.each(["bookinfo", "online-boutique"])("Envoy's sidecar patches through kustomize on %s", (name) => {
-  it("patch every Deployment and Service as Pulumi's merge does", () => {
+  it("patch every Deployment and Service as Pulumi's merge does", async () => {
     const version = kustomizeVersion();
     const bundled = atLeast(version, [5, 2, 1]);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-kustomize-"));
     const state = fixtureStateDir();
     try {
       const out = path.join(dir, "out");
-      const result = buildMesh(example(name), { outDir: out, layout: bundled ? "namespace" : "object", targets: ["kubernetes", "envoy"], stateDir: state.dir, now: FIXTURE_NOW });
+      const result = await buildMesh(example(name), { outDir: out, layout: bundled ? "namespace" : "object", targets: ["kubernetes", "envoy"], stateDir: state.dir, now: FIXTURE_NOW });
       expect(result.ok, result.diagnostics.map((d) => d.message).join("\n")).toBe(true);
       const namespaces = fs.readdirSync(path.join(out, "envoy")).filter((ns) => fs.statSync(path.join(out, "envoy", ns)).isDirectory());
       let patches: string[];

@@ -284,12 +284,12 @@ describe("type-checked programs", () => {
 });
 
 describe("every registered target on generated meshes", () => {
-  it(`builds without an internal error (${targets.map((t) => t.name).join(", ")})`, () => {
-    fc.assert(
-      fc.property(meshArbitrary(), (mesh) => {
+  it(`builds without an internal error (${targets.map((t) => t.name).join(", ")})`, async () => {
+    await fc.assert(
+      fc.asyncProperty(meshArbitrary(), async (mesh) => {
         const s = scratch({ "mesh.ts": renderMesh(mesh) });
         try {
-          const result = buildMesh(s.file("mesh.ts"), { skipTypeCheck: true, stateDir, now: NOW });
+          const result = await buildMesh(s.file("mesh.ts"), { skipTypeCheck: true, stateDir, now: NOW });
           const internal = result.diagnostics.filter((d) => d.code.startsWith("MESH9"));
           expect(show(internal), renderMesh(mesh)).toEqual([]);
           // A valid mesh builds; a target's limits are warnings (MESH2xx), not errors.
@@ -303,7 +303,7 @@ describe("every registered target on generated meshes", () => {
     );
   });
 
-  it("builds odd but valid values: -0, unicode header values, regex metacharacters, long hosts", () => {
+  it("builds odd but valid values: -0, unicode header values, regex metacharacters, long hosts", async () => {
     const source = dedent(`
       import { defineMesh } from "meshc";
       export default defineMesh({ name: "odd", services: {
@@ -319,7 +319,7 @@ describe("every registered target on generated meshes", () => {
     `);
     const s = scratch({ "mesh.ts": source });
     try {
-      const result = buildMesh(s.file("mesh.ts"), { skipTypeCheck: true, stateDir, now: NOW });
+      const result = await buildMesh(s.file("mesh.ts"), { skipTypeCheck: true, stateDir, now: NOW });
       expect(show(result.diagnostics.filter((d) => d.code.startsWith("MESH9") || d.severity === "error"))).toEqual([]);
     } finally {
       s.dispose();

@@ -319,9 +319,9 @@ describe("certs target: leaves over time", () => {
 });
 
 describe("buildMesh with the certs target", () => {
-  it("writes the Secrets 0600 and marks them in manifest.json; public files 0644", () => {
+  it("writes the Secrets 0600 and marks them in manifest.json; public files 0644", async () => {
     const out = path.join(emptyState(), "..", "out");
-    const built = buildMesh(example("bookinfo"), { targets: ["certs"], outDir: out, stateDir: fixtureState(), includeSecrets: true, now: FIXTURE_NOW, skipTypeCheck: true });
+    const built = await buildMesh(example("bookinfo"), { targets: ["certs"], outDir: out, stateDir: fixtureState(), includeSecrets: true, now: FIXTURE_NOW, skipTypeCheck: true });
     expect(built.ok, built.diagnostics.map((d) => d.message).join("\n")).toBe(true);
     const manifest = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")) as { files: { path: string; sensitive?: true }[] };
     const marked = manifest.files.filter((f) => f.sensitive).map((f) => f.path);

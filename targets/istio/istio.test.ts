@@ -161,10 +161,10 @@ describe("the target", () => {
     expect(targetNamed("istio")).toBe(istioTarget);
   });
 
-  it("writes a kustomization.yaml that lists every file it writes", () => {
+  it("writes a kustomization.yaml that lists every file it writes", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-istio-"));
     try {
-      const result = buildMesh(example("bookinfo"), { targets: ["istio"], outDir: out, skipTypeCheck: true });
+      const result = await buildMesh(example("bookinfo"), { targets: ["istio"], outDir: out, skipTypeCheck: true });
       expect(result.ok).toBe(true);
       const root = path.join(out, "istio");
       const kustomization = YAML.parse(fs.readFileSync(path.join(root, "kustomization.yaml"), "utf8"));

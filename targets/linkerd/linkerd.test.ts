@@ -201,8 +201,8 @@ export default defineMesh(
 });
 
 describe("compiling bookinfo for Linkerd", () => {
-  it("reports every feature Linkerd lacks at its line in mesh.ts, as warnings", () => {
-    const built = buildMesh(example("bookinfo"), { targets: ["linkerd"], stateDir: ca.dir, now: FIXTURE_NOW });
+  it("reports every feature Linkerd lacks at its line in mesh.ts, as warnings", async () => {
+    const built = await buildMesh(example("bookinfo"), { targets: ["linkerd"], stateDir: ca.dir, now: FIXTURE_NOW });
     expect(built.ok).toBe(true);
     const mesh200 = built.diagnostics.filter((d) => d.code === "MESH200");
     expect(mesh200.map((d) => `${d.severity} ${d.span?.file}:${d.span?.line} ${d.message.split(":")[0]}`)).toEqual([
@@ -215,8 +215,8 @@ describe("compiling bookinfo for Linkerd", () => {
     expect(mesh200.every((d) => d.target === "linkerd")).toBe(true);
   });
 
-  it("fails with --strict", () => {
-    const built = buildMesh(example("bookinfo"), { targets: ["linkerd"], stateDir: ca.dir, now: FIXTURE_NOW, strict: true });
+  it("fails with --strict", async () => {
+    const built = await buildMesh(example("bookinfo"), { targets: ["linkerd"], stateDir: ca.dir, now: FIXTURE_NOW, strict: true });
     expect(built.ok).toBe(false);
     expect(built.diagnostics.some((d) => d.code === "MESH200" && d.span?.line === 85)).toBe(true);
   });

@@ -9,7 +9,6 @@ const [dist, entry, outDir, resultFile] = process.argv.slice(2);
 const started = performance.now();
 const { buildMesh } = await import(pathToFileURL(path.join(dist, "compiler", "build.js")).href);
 const { targets } = await import(pathToFileURL(path.join(dist, "targets", "index.js")).href);
-const { serialize } = await import(pathToFileURL(path.join(dist, "compiler", "writer.js")).href);
 const { PROBE_SERVICE } = await import("./generate.mjs");
 const moduleLoad = performance.now() - started;
 
@@ -18,7 +17,7 @@ const moduleLoad = performance.now() - started;
 const stateDir = fs.mkdtempSync(path.join(path.dirname(outDir), ".meshc-state-"));
 let result;
 try {
-  result = buildMesh(entry, { outDir, stateDir, includeSecrets: true, now: new Date("2026-01-01T00:00:00Z") });
+  result = await buildMesh(entry, { outDir, stateDir, includeSecrets: true, now: new Date("2026-01-01T00:00:00Z") });
 } finally {
   fs.rmSync(stateDir, { recursive: true, force: true });
 }
@@ -47,8 +46,25 @@ fs.writeFileSync(
     bytes: result.written?.bytes ?? 0,
     outputs: (result.written?.manifest ?? []).map((m) => [m.path, m.bytes]),
     // One proxy's objects, whatever the file layout (a file holds a namespace's objects).
-    envoyProbeBytes: result.artifacts
-      .filter((a) => a.path.startsWith("envoy/") && a.path.includes(PROBE_SERVICE))
-      .reduce((n, a) => n + serialize(a).length, 0),
+    envoyProbeBytes: probeBytes(),
   }),
 );
+
+/**
+ * The bytes of the probe service's Envoy objects, read back from the output: the build's worker
+ * thread writes Envoy's files and returns none of its artifacts. A file of objects is their
+ * documents joined by `---` lines, each document an object's YAML as the writer serialises it
+ * alone, so a document's bytes are its object's.
+ */
+function probeBytes() {
+  const envoy = path.join(outDir, "envoy");
+  if (!fs.existsSync(envoy)) return 0;
+  let bytes = 0;
+  for (const file of fs.readdirSync(envoy, { recursive: true }).map(String).filter((f) => f.endsWith(".yaml") && !f.endsWith("kustomization.yaml"))) {
+    for (const doc of fs.readFileSync(path.join(envoy, file), "utf8").split(/^---\n/m)) {
+      const name = /^metadata:\n(?: .*\n)*?  name: "?([^"\n]*)"?$/m.exec(doc)?.[1];
+      if (name?.includes(PROBE_SERVICE)) bytes += Buffer.byteLength(doc);
+    }
+  }
+  return bytes;
+}

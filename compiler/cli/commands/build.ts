@@ -36,7 +36,7 @@ Targets:
 ${targets.map((t) => `  ${t.name.padEnd(22)}  ${t.description}`).join("\n")}
 `;
   },
-  run(argv: readonly string[], io: Io) {
+  async run(argv: readonly string[], io: Io) {
     const { values, positionals } = parse(argv, {
       target: { type: "string", multiple: true },
       out: { type: "string" },
@@ -63,7 +63,7 @@ ${targets.map((t) => `  ${t.name.padEnd(22)}  ${t.description}`).join("\n")}
     const outDir = path.resolve(io.cwd, values.out ?? "out");
     const unsafe = unsafeOutDir(outDir);
     if (unsafe) throw new UsageError(unsafe);
-    const result = buildMesh(entry, {
+    const result = await buildMesh(entry, {
       targets: names,
       outDir,
       layout: layout as OutputLayout,
