@@ -101,6 +101,28 @@ export default defineMesh({ name: "clash", services: {
     }
   });
 
+  it("a worker that cannot start leaves its targets to the main thread", async () => {
+    // A copy of dist/ without the worker's module (beside dist/, so that packages resolve).
+    const copy = fs.mkdtempSync(path.join(repoRoot, ".test-build-worker-"));
+    try {
+      fs.cpSync(path.join(repoRoot, "dist"), path.join(copy, "dist"), { recursive: true });
+      fs.rmSync(path.join(copy, "dist/compiler/build-worker.js"));
+      const broken = ((await import(pathToFileURL(path.join(copy, "dist/compiler/build.js")).href)) as { buildMesh: typeof BuildMesh }).buildMesh;
+      const out = path.join(tmp, "no-worker", "out");
+      const result = await broken(example("online-boutique"), { outDir: out, stateDir: state.dir, now: FIXTURE_NOW, includeSecrets: true, skipTypeCheck: true, parallel: true });
+      expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+      expect(result.ok).toBe(true);
+      expect(result.timings["write:worker"]).toBeUndefined();
+      expect(result.artifacts.some((x) => x.path.startsWith("envoy/"))).toBe(true);
+      // Built just after, so that both have the workload certificates kept in the state folder.
+      const alone = path.join(tmp, "no-worker-main", "out");
+      expect((await build(example("online-boutique"), alone, { parallel: false })).ok).toBe(true);
+      expect(readTree(out)).toEqual(readTree(alone));
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   it("an error on the main thread lands nothing the worker wrote", async () => {
     const out = path.join(tmp, "main-error", "out");
     expect((await build(example("online-boutique"), out, { parallel: true })).ok).toBe(true);

@@ -8,7 +8,7 @@ import { diagnostic } from "./codes.js";
 import { compileMesh, type CompileOptions, type CompileResult } from "./compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import type { MeshIR } from "./ir.js";
-import { runTarget } from "./run-targets.js";
+import { runTarget, type TargetRun } from "./run-targets.js";
 import { abandonOutput, beginOutput, commitOutput, writeFiles, type ManifestEntry, type OutputLayout, type PendingOutput, type WriteResult } from "./writer.js";
 
 export interface BuildOptions extends CompileOptions {
@@ -107,20 +107,25 @@ async function build(entry: string, options: BuildOptions, chosen: readonly Targ
   const worker = helper();
   try {
     if (worker && pending) worker.send({ ir, options: targetOptions, pending, ...(options.layout ? { layout: options.layout } : {}), ...(options.strict ? { strict: true } : {}) });
-    const mine = chosen.filter((t) => !worker?.targets.includes(t.name)).map((t) => runTarget(t, ir, targetOptions));
-    const own = mine.flatMap((r) => r.diagnostics);
-    let entries: ManifestEntry[] = [];
+    const here = (which: (t: Target) => boolean) => chosen.filter(which).map((t) => runTarget(t, ir, targetOptions));
+    const entries: ManifestEntry[] = [];
     let writeMs = 0;
-    if (pending && !hasErrors(own, options.strict)) {
+    const write = (runs: readonly TargetRun[]) => {
+      if (!pending || hasErrors(runs.flatMap((r) => r.diagnostics), options.strict)) return;
       const t0 = performance.now();
-      entries = writeFiles(pending, mine.flatMap((r) => r.artifacts), options.layout ? { layout: options.layout } : {});
-      writeMs = performance.now() - t0;
-    }
+      entries.push(...writeFiles(pending, runs.flatMap((r) => r.artifacts), options.layout ? { layout: options.layout } : {}));
+      writeMs += performance.now() - t0;
+    };
+    const mine = here((t) => !worker?.targets.includes(t.name));
+    write(mine);
     const waited = performance.now();
     const theirs = worker ? await worker.result() : undefined;
     const wait = performance.now() - waited;
+    // A worker that could not start, or load its targets, ran none of them: they run here.
+    const late = worker && !theirs ? here((t) => worker.targets.includes(t.name)) : [];
+    write(late);
     // In the targets' order whichever thread ran them, so that the result does not depend on it.
-    const runs = chosen.map((t) => mine.find((r) => r.name === t.name) ?? { artifacts: [], ...theirs!.runs.find((r) => r.name === t.name)! });
+    const runs = chosen.map((t) => [...mine, ...late].find((r) => r.name === t.name) ?? { artifacts: [], ...theirs!.runs.find((r) => r.name === t.name)! });
     for (const r of runs) {
       timings[`target:${r.name}`] = r.ms;
       diagnostics.push(...r.diagnostics);
@@ -168,14 +173,19 @@ const WORKER_URL = import.meta.url.endsWith(".js") ? new URL("./build-worker.js"
 interface Helper {
   readonly targets: readonly string[];
   send(task: WorkerTask): void;
-  /** Its targets' runs and their written files; a worker that failed gives an InternalError. */
-  result(): Promise<{ runs: WorkerRun[]; diagnostics: Diagnostic[]; entries?: readonly ManifestEntry[]; writeMs: number }>;
+  /**
+   * Its targets' runs and their written files; undefined when it ran none (it could not start, or
+   * load them). A worker that failed after running them gives an InternalError.
+   */
+  result(): Promise<{ runs: WorkerRun[]; diagnostics: Diagnostic[]; entries?: readonly ManifestEntry[]; writeMs: number } | undefined>;
   /** Ends the thread (at once, if still at work): nothing it does lands after this. */
   stop(): Promise<void>;
 }
 
 function startHelper(targets: readonly string[]): Helper {
-  const worker = new Worker(WORKER_URL!, { workerData: { targets } satisfies WorkerStart });
+  // None of the parent's options: the worker runs meshc's own compiled modules, and some options
+  // stop a worker from starting at all (a `node --input-type=module -e` script's).
+  const worker = new Worker(WORKER_URL!, { workerData: { targets } satisfies WorkerStart, execArgv: [] });
   // Reports and the thread's end, in order; read by `result` once the main thread's work is done.
   let runs: WorkerRun[] | undefined;
   const ended = new Promise<{ entries?: readonly ManifestEntry[]; writeMs: number } | { error: string }>((resolve) => {
@@ -193,8 +203,9 @@ function startHelper(targets: readonly string[]): Helper {
     send: (task) => worker.postMessage(task),
     async result() {
       const end = await ended;
-      if ("error" in end || !runs) {
-        const error = "error" in end ? end.error : "the worker thread reported no targets";
+      if (!runs) return undefined;
+      if ("error" in end) {
+        const error = end.error;
         // Its targets failed as one: each gets an empty run, and the build one InternalError.
         const failed = targets.map((name) => ({ name, diagnostics: [], ms: 0 }));
         return { runs: failed, diagnostics: [diagnostic("InternalError", { error: `the worker thread running ${targets.join(", ")}: ${error}` }, undefined, { target: targets[0]! })], writeMs: 0 };

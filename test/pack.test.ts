@@ -55,6 +55,26 @@ export default defineMesh({ name: "acme", namespace: "acme", services: { web, ap
     expect(out).toMatch(/bad\.ts\(2,\d+\): error TS2339: Property 'b' does not exist/);
   });
 
+  it("resolves every entry of its exports, and builds with the worker thread from there", () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { exports: Record<string, unknown> };
+    const subpaths = Object.keys(manifest.exports).map((k) => (k === "." ? "meshc" : `meshc/${k.slice(2)}`));
+    expect(subpaths).toContain("meshc/compiler");
+    // Each subpath imported as a user's program does, from the scratch project. meshc/pulumi needs
+    // its optional peers (@pulumi/*), which this project lacks: it must fail on them, not on meshc.
+    const load = (subpath: string) => execFileSync(process.execPath, ["--input-type=module", "-e", `const m = await import(${JSON.stringify(subpath)}); console.log(Object.keys(m).length)`], { cwd: project, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    for (const subpath of subpaths.filter((p) => p !== "meshc/pulumi" && p !== "meshc/package.json")) {
+      expect(Number(load(subpath).trim()), subpath).toBeGreaterThan(0);
+    }
+    expect(() => load("meshc/pulumi")).toThrow(/Cannot find package '@pulumi\//);
+    // The build's worker thread loads its module from the installed package's dist/.
+    const script = `import { buildMesh } from "meshc/compiler";
+const r = await buildMesh("mesh.ts", { outDir: "out-worker", parallel: true, skipTypeCheck: true });
+console.log(JSON.stringify({ ok: r.ok, worker: r.timings["write:worker"] > 0, errors: r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message) }));`;
+    const result = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: project, encoding: "utf8" })) as { ok: boolean; worker: boolean; errors: string[] };
+    expect(result).toEqual({ ok: true, worker: true, errors: [] });
+    expect(fs.readdirSync(path.join(project, "out-worker/envoy")).length).toBeGreaterThan(1);
+  });
+
   it("checks and builds through the installed bin", () => {
     const bin = path.join(project, "node_modules/.bin/meshc");
     expect(execFileSync(bin, ["check", "mesh.ts"], { cwd: project, encoding: "utf8" })).toContain("mesh.ts: ok (2 services, 1 calls)");
