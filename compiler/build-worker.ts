@@ -17,9 +17,12 @@ export interface WorkerStart {
   readonly targets: readonly string[];
 }
 
-/** The mesh and what to do with it: sent once the mesh compiled without errors. */
+/**
+ * What to do with the mesh, sent once it compiled without errors. The IR itself comes first, in a
+ * message of its own as soon as it is resolved: copying it (~0.25 s to send and ~0.5 s to take in
+ * at 5,000 services) then overlaps the type-check instead of delaying the targets.
+ */
 export interface WorkerTask {
-  readonly ir: MeshIR;
   readonly options: TargetOptions;
   /** Where to write the targets' files. */
   readonly pending: PendingOutput;
@@ -46,15 +49,19 @@ const start = workerData as WorkerStart;
 const post = (report: WorkerReport) => port.postMessage(report);
 
 const loading = Promise.all(start.targets.map(loadTarget));
-port.once("message", (task: WorkerTask) => {
-  loading.then(
-    (targets) => work(targets, task),
-    (error: unknown) => post({ kind: "failed", error: error instanceof Error ? error.message : String(error) }),
-  );
+port.once("message", (ir: MeshIR) => {
+  port.once("message", (task: WorkerTask) => go(ir, task));
 });
 
-function work(targets: readonly Target[], task: WorkerTask): void {
-  const runs = targets.map((t) => runTarget(t, task.ir, task.options));
+function go(ir: MeshIR, task: WorkerTask): void {
+  loading.then(
+    (targets) => work(targets, ir, task),
+    (error: unknown) => post({ kind: "failed", error: error instanceof Error ? error.message : String(error) }),
+  );
+}
+
+function work(targets: readonly Target[], ir: MeshIR, task: WorkerTask): void {
+  const runs = targets.map((t) => runTarget(t, ir, task.options));
   // Without the artifacts: their files are the output, and a copy of them in the main thread
   // would cost as much memory again (~220 MiB at 5,000 services, which took the build over 1 GiB).
   post({ kind: "ran", runs: runs.map(({ artifacts: _artifacts, ...run }) => run) });

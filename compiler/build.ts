@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { targets as registry, type Target } from "../targets/index.js";
@@ -30,7 +31,7 @@ export interface BuildOptions extends CompileOptions {
    * artifacts are then not in {@link BuildResult.artifacts}. `true` uses the worker whatever the
    * mesh's size. It is never used when Envoy is built alone, or when meshc runs from its
    * TypeScript sources (tests), which a worker cannot load.
-   * @default true from 200 services, unless the environment sets MESHC_PARALLEL=0
+   * @default true from 200 services on more than one core, unless the environment sets MESHC_PARALLEL=0
    */
   readonly parallel?: boolean;
 }
@@ -71,21 +72,24 @@ const OFF_MAIN: ReadonlySet<string> = new Set(["envoy"]);
 /** Compiles a mesh, runs the chosen targets, and writes their artifacts if there were no errors. */
 export async function buildMesh(entry: string, options: BuildOptions = {}): Promise<BuildResult> {
   const chosen: Target[] = options.targets && options.targets.length > 0 ? options.targets.map((n) => registry.find((t) => t.name === n)!).filter(Boolean) : registry.filter((t) => t.inAll !== false);
-  let helper: Helper | undefined;
+  // One per resolved IR: a mesh run beside the type-check that must run again resolves twice,
+  // and only the last IR's worker is used. Every one is stopped at the end.
+  const helpers: (Helper | undefined)[] = [];
   const onResolved = (ir: MeshIR) => {
     options.onResolved?.(ir);
     const names = offMain(chosen, ir, options);
-    if (names.length === 0) return;
+    let helper: Helper | undefined;
     try {
-      helper = startHelper(names);
+      if (names.length > 0) helper = startHelper(names, ir);
     } catch {
       // A thread that cannot start (a resource limit) leaves every target to the main thread.
     }
+    helpers.push(helper);
   };
   try {
-    return await build(entry, options, chosen, onResolved, () => helper);
+    return await build(entry, options, chosen, onResolved, () => helpers.at(-1));
   } finally {
-    await helper?.stop();
+    await Promise.all(helpers.map((h) => h?.stop()));
   }
 }
 
@@ -106,7 +110,7 @@ async function build(entry: string, options: BuildOptions, chosen: readonly Targ
   const pending = options.outDir ? beginOutput(options.outDir) : undefined;
   const worker = helper();
   try {
-    if (worker && pending) worker.send({ ir, options: targetOptions, pending, ...(options.layout ? { layout: options.layout } : {}), ...(options.strict ? { strict: true } : {}) });
+    if (worker && pending) worker.send({ options: targetOptions, pending, ...(options.layout ? { layout: options.layout } : {}), ...(options.strict ? { strict: true } : {}) });
     const here = (which: (t: Target) => boolean) => chosen.filter(which).map((t) => runTarget(t, ir, targetOptions));
     const entries: ManifestEntry[] = [];
     let writeMs = 0;
@@ -157,7 +161,8 @@ async function build(entry: string, options: BuildOptions, chosen: readonly Targ
 
 /** The targets a worker should run for this build: none unless it pays (see {@link BuildOptions.parallel}). */
 function offMain(chosen: readonly Target[], ir: MeshIR, options: BuildOptions): string[] {
-  const parallel = options.parallel ?? (process.env.MESHC_PARALLEL !== "0" && ir.services.length >= PARALLEL_FROM);
+  // One core would run the two threads in turn: the worker would cost its start and its copy.
+  const parallel = options.parallel ?? (process.env.MESHC_PARALLEL !== "0" && ir.services.length >= PARALLEL_FROM && os.availableParallelism() > 1);
   if (!parallel || !WORKER_URL || !options.outDir) return [];
   const names = chosen.filter((t) => OFF_MAIN.has(t.name)).map((t) => t.name);
   return names.length > 0 && names.length < chosen.length ? names : [];
@@ -182,7 +187,8 @@ interface Helper {
   stop(): Promise<void>;
 }
 
-function startHelper(targets: readonly string[]): Helper {
+/** Starts a worker for these targets and sends it the IR (see {@link WorkerTask}). */
+function startHelper(targets: readonly string[], ir: MeshIR): Helper {
   // None of the parent's options: the worker runs meshc's own compiled modules, and some options
   // stop a worker from starting at all (a `node --input-type=module -e` script's).
   const worker = new Worker(WORKER_URL!, { workerData: { targets } satisfies WorkerStart, execArgv: [] });
@@ -197,6 +203,7 @@ function startHelper(targets: readonly string[]): Helper {
     worker.on("error", (error) => resolve({ error: error.message }));
     worker.on("exit", (code) => resolve({ error: `the worker thread exited (code ${code}) before it was done` }));
   });
+  worker.postMessage(ir);
   let stopped = false;
   return {
     targets,
