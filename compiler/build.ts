@@ -80,7 +80,7 @@ export async function buildMesh(entry: string, options: BuildOptions = {}): Prom
     const names = offMain(chosen, ir, options);
     let helper: Helper | undefined;
     try {
-      if (names.length > 0) helper = startHelper(names, ir);
+      if (names.length > 0) helper = startHelper(names);
     } catch {
       // A thread that cannot start (a resource limit) leaves every target to the main thread.
     }
@@ -110,7 +110,7 @@ async function build(entry: string, options: BuildOptions, chosen: readonly Targ
   const pending = options.outDir ? beginOutput(options.outDir) : undefined;
   const worker = helper();
   try {
-    if (worker && pending) worker.send({ options: targetOptions, pending, ...(options.layout ? { layout: options.layout } : {}), ...(options.strict ? { strict: true } : {}) });
+    if (worker && pending) worker.send({ ir, options: targetOptions, pending, ...(options.layout ? { layout: options.layout } : {}), ...(options.strict ? { strict: true } : {}) });
     const here = (which: (t: Target) => boolean) => chosen.filter(which).map((t) => runTarget(t, ir, targetOptions));
     const entries: ManifestEntry[] = [];
     let writeMs = 0;
@@ -187,8 +187,7 @@ interface Helper {
   stop(): Promise<void>;
 }
 
-/** Starts a worker for these targets and sends it the IR (see {@link WorkerTask}). */
-function startHelper(targets: readonly string[], ir: MeshIR): Helper {
+function startHelper(targets: readonly string[]): Helper {
   // None of the parent's options: the worker runs meshc's own compiled modules, and some options
   // stop a worker from starting at all (a `node --input-type=module -e` script's).
   const worker = new Worker(WORKER_URL!, { workerData: { targets } satisfies WorkerStart, execArgv: [] });
@@ -203,7 +202,6 @@ function startHelper(targets: readonly string[], ir: MeshIR): Helper {
     worker.on("error", (error) => resolve({ error: error.message }));
     worker.on("exit", (code) => resolve({ error: `the worker thread exited (code ${code}) before it was done` }));
   });
-  worker.postMessage(ir);
   let stopped = false;
   return {
     targets,
