@@ -1,13 +1,15 @@
 // The build's worker thread: Envoy runs and writes beside the other targets, and nothing about
 // the result may tell. A worker loads compiled JavaScript only, so these builds run meshc from
 // dist/ (built by `npm test` before vitest); from the sources, every target runs on the main thread.
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { buildMesh as BuildMesh, BuildOptions, BuildResult } from "./build.js";
+import { PARALLEL_FROM, type buildMesh as BuildMesh, type BuildOptions, type BuildResult } from "./build.js";
 import { FIXTURE_NOW, fixtureStateDir } from "../targets/certs/__fixtures__/ca.js";
+import { writeMesh } from "../test/bench/generate.mjs";
 import { example, repoRoot, scratch } from "../test/helpers/mesh.js";
 
 const built = path.join(repoRoot, "dist/compiler/build.js");
@@ -74,6 +76,29 @@ describe.skipIf(!fs.existsSync(built))("a build with its worker thread", () => {
     expect(unwritten.timings["target:envoy"]).toBeGreaterThan(0);
     expect(unwritten.artifacts.some((x) => x.path.startsWith("envoy/"))).toBe(true);
   });
+
+  it("takes the worker by default at 200 services, through the CLI too, for the same files", async () => {
+    const entry = writeMesh(path.join(tmp, "n200", "mesh"), { services: PARALLEL_FROM, layout: "teams" });
+    const auto = await build(entry, path.join(tmp, "n200", "auto"), {});
+    expect(auto.ok, auto.diagnostics.map((d) => d.message).join("\n")).toBe(true);
+    // Not on one core, where the two threads would take turns.
+    expect(auto.timings["write:worker"] !== undefined).toBe(os.availableParallelism() > 1);
+    process.env.MESHC_PARALLEL = "0";
+    try {
+      const off = await build(entry, path.join(tmp, "n200", "off"), {});
+      expect(off.timings["write:worker"]).toBeUndefined();
+      expect(readTree(path.join(tmp, "n200", "auto"))).toEqual(readTree(path.join(tmp, "n200", "off")));
+    } finally {
+      delete process.env.MESHC_PARALLEL;
+    }
+    // As a user runs it (type-checked, the system's clock: no certificates, whose dates would differ).
+    const targets = ["kubernetes", "envoy"];
+    const cli = spawnSync(process.execPath, [path.join(repoRoot, "dist/compiler/cli/bin.js"), "build", entry, "--target", targets.join(","), "--out", path.join(tmp, "n200", "cli")], { encoding: "utf8" });
+    expect(cli.status, cli.stdout + cli.stderr).toBe(0);
+    const api = await build(entry, path.join(tmp, "n200", "api"), { targets, parallel: false });
+    expect(api.ok).toBe(true);
+    expect(readTree(path.join(tmp, "n200", "cli"))).toEqual(readTree(path.join(tmp, "n200", "api")));
+  }, 60_000);
 
   it("an error from a target in the worker lands nothing; the last output stays", async () => {
     const out = path.join(tmp, "worker-error", "out");
