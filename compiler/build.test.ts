@@ -63,6 +63,22 @@ describe.skipIf(!fs.existsSync(built))("a build with its worker thread", () => {
     expect(siblings(beside)).toEqual([]);
   });
 
+  it("the object layout: the same files from either thread", async () => {
+    const alone = path.join(tmp, "object-main", "out");
+    const beside = path.join(tmp, "object-worker", "out");
+    const a = await build(example("online-boutique"), alone, { parallel: false, layout: "object" });
+    const b = await build(example("online-boutique"), beside, { parallel: true, layout: "object" });
+    expect(a.ok && b.ok).toBe(true);
+    expect(b.timings["write:worker"]).toBeGreaterThan(0);
+    const files = readTree(beside);
+    expect([...files.keys()].filter((f) => f.startsWith("envoy/") && f.includes("/patches/")).length).toBeGreaterThan(2);
+    expect(files).toEqual(readTree(alone));
+    // Built again over itself: each thread links the files it would write unchanged.
+    expect((await build(example("online-boutique"), beside, { parallel: true, layout: "object" })).ok).toBe(true);
+    expect(readTree(beside)).toEqual(files);
+    expect(siblings(beside)).toEqual([]);
+  });
+
   it("takes the worker by default only from 200 services, never for Envoy alone, and only to write", async () => {
     const small = await build(example("bookinfo"), path.join(tmp, "default", "out"), {});
     expect(small.ok).toBe(true);
