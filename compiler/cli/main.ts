@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { warmTranspiler } from "../load/transpiler.js";
 import type { Command } from "./command.js";
 import { processIo, UsageError, type Io } from "./io.js";
 
@@ -47,6 +48,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     io.stderr(`meshc: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
+  // Every command runs a mesh: esbuild starts on another thread while the command's modules load.
+  if (!rest.includes("--help") && !rest.includes("-h")) warmTranspiler();
   try {
     const command = await entry.load();
     return await command.run(rest, io);

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import vm from "node:vm";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
-import * as esbuild from "esbuild";
+import type { TransformOptions } from "esbuild";
 import type ts from "typescript";
 import { SyntaxKind as NativeKind, type Node as NativeNode, type SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
 import * as dsl from "../../dsl/index.js";
@@ -12,6 +12,7 @@ import { isTypeScriptModule, relativeImportCandidates } from "./imports.js";
 import { lineStarts, type MeshSources } from "./source.js";
 import type { LiteralSpans, SpanRegistry } from "./spans.js";
 import { typescript6 } from "./ts6.js";
+import { transform } from "./transpiler.js";
 import { meshCompilerOptions } from "./typecheck.js";
 
 /** The name of the hook instrumented literals call; unlikely to clash with user code. */
@@ -275,14 +276,14 @@ function compile(file: string, text: string, sources: MeshSources, parsed: Parse
   const { code: instrumented, table, inserts } = instrumentText(tree, sources);
   let code: string;
   try {
-    code = esbuild.transformSync(instrumented, esbuildOptions(file, false)).code;
+    code = transform(instrumented, esbuildOptions(file, false)).code;
   } catch {
     return compileWithTransformer(file, text, sources);
   }
   let map: TraceMap | undefined;
   const original = (line: number, column: number) => {
     // The same input and options but a source map: the same code, with its map.
-    map ??= new TraceMap(esbuild.transformSync(instrumented, esbuildOptions(file, true)).map);
+    map ??= new TraceMap(transform(instrumented, esbuildOptions(file, true)).map);
     const pos = originalPositionFor(map, { line, column });
     if (pos.line === null) return undefined;
     const at = inserts.original(positionOf(instrumented, inserts.lineStarts, pos.line - 1, pos.column ?? 0));
@@ -314,7 +315,7 @@ function hasSyntaxErrors(sf: ts.SourceFile): boolean {
  * (`useDefineForClassFields`, as TypeScript's ES2022 target implies), unused imports elided, and
  * CommonJS with the `__esModule` interop TypeScript's `esModuleInterop` gives.
  */
-function esbuildOptions(file: string, sourcemap: boolean): esbuild.TransformOptions {
+function esbuildOptions(file: string, sourcemap: boolean): TransformOptions {
   return {
     loader: /\.[cm]?js$/.test(file) ? "js" : "ts",
     format: "cjs",

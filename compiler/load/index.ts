@@ -12,6 +12,7 @@ import { EvaluationError, evaluateMesh, type ParsedFiles, type TranspileCache } 
 import { MAX_ARRAY_LENGTH, snapshot, type SnapshotIssue } from "./snapshot.js";
 import { MeshSources } from "./source.js";
 import { SpanRegistry } from "./spans.js";
+import { warmTranspiler } from "./transpiler.js";
 import { createTypeCheckCache, disposeTypeCheckCache, fromTs, typeCheck, type TypeCheckCache } from "./typecheck.js";
 
 /** What the mesh program declared: its spec and what each policy function returned. */
@@ -96,6 +97,8 @@ export function loadMesh<T = never>(entry: string, options: LoadOptions<T> = {})
   if (!fs.existsSync(sources.entry) || !fs.statSync(sources.entry).isFile()) {
     return { sources, spans, diagnostics: [diagnostic("EntryNotFound", { file: entry }, undefined)] };
   }
+  // esbuild starts on another thread while the checker starts (the CLI started it earlier still).
+  warmTranspiler();
   const timings = options.timings ?? {};
   let program: ts.Program | undefined;
   let files: readonly string[] | undefined;

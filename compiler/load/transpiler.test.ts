@@ -1,0 +1,35 @@
+// The loader's esbuild runs in a worker thread (transpiler.ts). Whatever route a transform takes
+// (the worker, or esbuild on this thread when the worker cannot load it), it must give what
+// esbuild's own transformSync gives, and fail as it fails.
+import * as esbuild from "esbuild";
+import { afterAll, describe, expect, it } from "vitest";
+import { restartTranspiler, transform, transformAll, transpilerRunning } from "./transpiler.js";
+
+const OPTIONS: esbuild.TransformOptions = { loader: "ts", format: "cjs", target: "es2022", sourcefile: "/mesh/mesh.ts", logLevel: "silent" };
+const SOURCE = `import { defineMesh } from "meshc";\nconst port: number = 8080;\nexport default defineMesh({ name: "shop", port } as const);\n`;
+
+afterAll(() => restartTranspiler());
+
+describe.each([
+  ["the worker", undefined],
+  ["esbuild on the calling thread (the worker cannot load esbuild)", "/nonexistent/esbuild/lib/main.js"],
+])("transform through %s", (_route, esbuildPath) => {
+  it("gives esbuild's code and source map, and fails where esbuild fails", () => {
+    restartTranspiler(esbuildPath);
+    const expected = esbuild.transformSync(SOURCE, OPTIONS);
+    expect(transform(SOURCE, OPTIONS)).toEqual({ code: expected.code, map: "" });
+    const mapped = esbuild.transformSync(SOURCE, { ...OPTIONS, sourcemap: "external" });
+    expect(transform(SOURCE, { ...OPTIONS, sourcemap: "external" })).toEqual({ code: mapped.code, map: mapped.map });
+    expect(() => esbuild.transformSync("const = ;", OPTIONS)).toThrow();
+    expect(() => transform("const = ;", OPTIONS)).toThrow(/Expected identifier/);
+    // The worker's route keeps its worker after esbuild's error; the other never had one serving.
+    expect(transpilerRunning()).toBe(true);
+  });
+
+  it("answers a batch in order", () => {
+    restartTranspiler(esbuildPath);
+    const inputs = Array.from({ length: 20 }, (_, i) => `export const n${i}: number = ${i};`);
+    const out = transformAll(inputs.map((input) => ({ input, options: OPTIONS })));
+    expect(out.map((o) => o.code)).toEqual(inputs.map((input) => esbuild.transformSync(input, OPTIONS).code));
+  });
+});
