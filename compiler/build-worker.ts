@@ -10,6 +10,7 @@ import type { Diagnostic } from "./diagnostics.js";
 import { hasErrors } from "./diagnostics.js";
 import type { MeshIR } from "./ir.js";
 import { runTarget, type TargetRun } from "./run-targets.js";
+import { WORKER_TARGETS } from "./worker-targets.js";
 import { writeFiles, type ManifestEntry, type OutputLayout, type PendingOutput } from "./writer.js";
 
 /** What the worker is started with: the targets it runs. */
@@ -78,7 +79,9 @@ function work(targets: readonly Target[], task: WorkerTask): void {
 
 /** A target from its folder's module: the export of that name. */
 async function loadTarget(name: string): Promise<Target> {
-  const module = (await import(new URL(`../targets/${name}/index.js`, import.meta.url).href)) as Record<string, unknown>;
+  const load = Object.hasOwn(WORKER_TARGETS, name) ? WORKER_TARGETS[name] : undefined;
+  if (!load) throw new Error(`no worker module for the target "${name}" (see worker-targets.ts)`);
+  const module = await load();
   const target = Object.values(module).find((v): v is Target => typeof v === "object" && v !== null && (v as Target).name === name && typeof (v as Target).run === "function");
   if (!target) throw new Error(`targets/${name}/index.js exports no target named "${name}"`);
   return target;

@@ -107,10 +107,12 @@ describe.skipIf(!fs.existsSync(built))("a build with its worker thread", () => {
     } finally {
       delete process.env.MESHC_PARALLEL;
     }
-    // As a user runs it (type-checked, the system's clock: no certificates, whose dates would differ).
+    // As a user runs it, through the CLI's bundle (type-checked, the system's clock: no
+    // certificates, whose dates would differ). Its worker is an entry of the bundle of its own.
     const targets = ["kubernetes", "envoy"];
-    const cli = spawnSync(process.execPath, [path.join(repoRoot, "dist/compiler/cli/bin.js"), "build", entry, "--target", targets.join(","), "--out", path.join(tmp, "n200", "cli")], { encoding: "utf8" });
+    const cli = spawnSync(process.execPath, [path.join(repoRoot, "dist/bundle/meshc.js"), "build", entry, "--target", targets.join(","), "--out", path.join(tmp, "n200", "cli"), "--timings"], { encoding: "utf8" });
     expect(cli.status, cli.stdout + cli.stderr).toBe(0);
+    expect(cli.stderr.includes("\n  write:worker "), cli.stderr).toBe(os.availableParallelism() > 1);
     const api = await build(entry, path.join(tmp, "n200", "api"), { targets, parallel: false });
     expect(api.ok).toBe(true);
     expect(readTree(path.join(tmp, "n200", "cli"))).toEqual(readTree(path.join(tmp, "n200", "api")));

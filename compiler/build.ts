@@ -11,6 +11,7 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import type { MeshIR } from "./ir.js";
 import { runTarget, type TargetRun } from "./run-targets.js";
 import { abandonOutput, beginOutput, commitOutput, writeFiles, type ManifestEntry, type OutputLayout, type PendingOutput, type WriteResult } from "./writer.js";
+import { WORKER_TARGETS } from "./worker-targets.js";
 
 export interface BuildOptions extends CompileOptions {
   /** Target names; all registered targets when empty. */
@@ -66,8 +67,8 @@ export interface BuildResult {
  */
 export const PARALLEL_FROM = 200;
 
-/** The targets a worker takes: Envoy, the largest by far (its configs are ~27 kB per proxy). */
-const OFF_MAIN: ReadonlySet<string> = new Set(["envoy"]);
+/** The targets a worker takes (worker-targets.ts). */
+const OFF_MAIN: ReadonlySet<string> = new Set(Object.keys(WORKER_TARGETS));
 
 /** Compiles a mesh, runs the chosen targets, and writes their artifacts if there were no errors. */
 export async function buildMesh(entry: string, options: BuildOptions = {}): Promise<BuildResult> {

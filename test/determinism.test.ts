@@ -72,7 +72,7 @@ describe("two builds of one mesh", () => {
 });
 
 describe("time zone and locale", () => {
-  const bin = path.join(repoRoot, "dist/compiler/cli/bin.js");
+  const bin = path.join(repoRoot, "dist/bundle/meshc.js");
   // The CLI takes the clock from the system: freeze it in the child so only TZ and LANG differ.
   const freeze = `data:text/javascript,${encodeURIComponent(
     `const T = ${NOW.getTime()}; const D = Date; globalThis.Date = class extends D { constructor(...a) { super(...(a.length ? a : [T])); } static now() { return T; } };`,

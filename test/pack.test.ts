@@ -1,10 +1,12 @@
 // meshc as a user gets it: the packed package installed into a scratch project, which imports
 // "meshc" through the package's own `exports`, type-checks, checks and builds a mesh.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PARALLEL_FROM } from "../compiler/build.js";
+import { writeMesh } from "./bench/generate.mjs";
 import { repoRoot } from "./helpers/mesh.js";
 
 const npm = (args: string[], cwd: string) => execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -38,7 +40,8 @@ export default defineMesh({ name: "acme", namespace: "acme", services: { web, ap
   it("ships only the built package", () => {
     const files = (fs.readdirSync(path.join(project, "node_modules/meshc"), { recursive: true }) as string[]).map((f) => f.split(path.sep).join("/"));
     expect(files).toContain("dist/dsl/index.d.ts");
-    expect(files).toContain("dist/compiler/cli/bin.js");
+    expect(files).toContain("dist/bundle/meshc.js");
+    expect(files).toContain("dist/bundle/build-worker.js");
     expect(files.some((f) => f.endsWith(".test.js") || f.startsWith("test/") || f.startsWith("examples/"))).toBe(false);
   });
 
@@ -75,10 +78,19 @@ console.log(JSON.stringify({ ok: r.ok, worker: r.timings["write:worker"] > 0, er
     expect(fs.readdirSync(path.join(project, "out-worker/envoy")).length).toBeGreaterThan(1);
   });
 
-  it("checks and builds through the installed bin", () => {
+  it("checks and builds through the installed bin (the CLI's bundle), with its worker thread", () => {
     const bin = path.join(project, "node_modules/.bin/meshc");
+    const version = (JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { version: string }).version;
+    expect(execFileSync(bin, ["--version"], { cwd: project, encoding: "utf8" }).trim()).toBe(version);
     expect(execFileSync(bin, ["check", "mesh.ts"], { cwd: project, encoding: "utf8" })).toContain("mesh.ts: ok (2 services, 1 calls)");
     execFileSync(bin, ["build", "mesh.ts", "--out", "out"], { cwd: project, encoding: "utf8" });
     expect(fs.existsSync(path.join(project, "out/manifest.json"))).toBe(true);
-  });
+    // A mesh large enough for the worker (PARALLEL_FROM services): the bundle starts the worker
+    // from its own folder, and the worker loads Envoy's target from the bundle.
+    const large = writeMesh(path.join(project, "large"), { services: PARALLEL_FROM, layout: "teams" });
+    const build = spawnSync(bin, ["build", large, "--target", "kubernetes,envoy", "--out", "out-large", "--timings"], { cwd: project, encoding: "utf8" });
+    expect(build.status, build.stderr).toBe(0);
+    expect(build.stderr.includes("\n  write:worker "), build.stderr).toBe(os.availableParallelism() > 1);
+    expect(fs.readdirSync(path.join(project, "out-large/envoy")).length).toBeGreaterThan(1);
+  }, 60_000);
 });

@@ -328,7 +328,7 @@ describe("every registered target on generated meshes", () => {
 });
 
 describe("the CLI on broken meshes", () => {
-  const bin = path.join(repoRoot, "dist/compiler/cli/bin.js");
+  const bin = path.join(repoRoot, "dist/bundle/meshc.js");
   it.skipIf(!fs.existsSync(bin))("exits 1 with diagnostics and no stack trace", () => {
     const s = scratch({ "mesh.ts": `import { defineMesh } from "meshc";\nexport default defineMesh({ name: "Bad_Name", services: { a: { ports: { http: { port: 1e308 } } } } } as any);\n` });
     try {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { meshcPackage } from "../package.js";
 import { warmTranspiler } from "../load/transpiler.js";
 import type { Command } from "./command.js";
 import { processIo, UsageError, type Io } from "./io.js";
@@ -16,8 +16,7 @@ const commands: readonly { readonly name: string; readonly summary: string; read
 ];
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
+  return meshcPackage().version;
 }
 
 function usage(): string {

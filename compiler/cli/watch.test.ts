@@ -111,7 +111,7 @@ describe("meshc check --watch", () => {
     fs.mkdirSync(path.join(dir, "teams"));
     fs.writeFileSync(path.join(dir, "mesh.ts"), mesh);
     fs.writeFileSync(path.join(dir, "teams", "shop.ts"), team("http"));
-    const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/compiler/cli/bin.js");
+    const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/bundle/meshc.js");
     // A group of its own, as a shell gives a foreground job, so the whole group can be signalled.
     const child = spawn(process.execPath, [bin, "check", "--watch", "mesh.ts"], { cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

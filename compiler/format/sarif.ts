@@ -9,7 +9,7 @@ import type * as Sarif from "sarif";
 import { allEntries, type CatalogueEntry } from "../codes.js";
 import type { Diagnostic, Severity } from "../diagnostics.js";
 import type { Span } from "../ir.js";
-import { meshcPackageRoot } from "../load/typecheck.js";
+import { meshcPackage } from "../package.js";
 import { repoFile, repoRoot } from "./repo-root.js";
 
 const SRCROOT = "%SRCROOT%";
@@ -59,7 +59,7 @@ interface PackageInfo {
 
 function packageInfo(): PackageInfo {
   try {
-    return JSON.parse(fs.readFileSync(path.join(meshcPackageRoot(), "package.json"), "utf8")) as PackageInfo;
+    return meshcPackage() as PackageInfo;
   } catch {
     return { version: "0.0.0" };
   }

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
+import { meshcPackageRoot } from "../package.js";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type ts from "typescript";
 import type { SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
 import type { Diagnostic } from "../diagnostics.js";
@@ -41,24 +41,6 @@ export function meshTsconfigOptions(): Record<string, unknown> {
 }
 
 let MESH_COMPILER_OPTIONS: ts.CompilerOptions | undefined;
-
-/** The folder of the meshc package that is running (its package.json is named "meshc"). */
-export function meshcPackageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = path.join(dir, "package.json");
-    if (fs.existsSync(pkg)) {
-      try {
-        if ((JSON.parse(fs.readFileSync(pkg, "utf8")) as { name?: string }).name === "meshc") return dir;
-      } catch {
-        // an unreadable package.json is not ours; keep walking up
-      }
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error("cannot find the meshc package root");
-    dir = parent;
-  }
-}
 
 export interface TypeCheckResult<T = never> {
   /**

@@ -219,10 +219,10 @@ function measureCdk8s(n) {
   return child([path.join(here, "child-cdk8s.mjs"), String(n), path.join(dir, "out"), resultFile], resultFile);
 }
 
-/** `meshc check` as a user runs it (the installed bin, a fresh process): what "instant" is about. */
+/** `meshc check` as a user runs it (the installed bin, the CLI's bundle, a fresh process): what "instant" is about. */
 async function measureCheck(entry) {
   const t0 = performance.now();
-  const proc = spawn(node, [path.join(dist, "compiler", "cli", "bin.js"), "check", entry], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
+  const proc = spawn(node, [path.join(dist, "bundle", "meshc.js"), "check", entry], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   proc.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
   const status = await new Promise((resolve) => proc.on("close", (code) => resolve(code)));

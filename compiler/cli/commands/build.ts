@@ -4,7 +4,7 @@ import { OUTPUT_LAYOUTS, unsafeOutDir, type OutputLayout } from "../../writer.js
 import { targets } from "../../../targets/index.js";
 import { listOption, parse, type Command } from "../command.js";
 import { UsageError, type Io } from "../io.js";
-import { exitCodeFor, parseFormat, printDiagnostics } from "../report.js";
+import { exitCodeFor, parseFormat, printDiagnostics, printTimings } from "../report.js";
 
 export const buildCommand: Command = {
   name: "build",
@@ -30,6 +30,7 @@ Options:
   --format <format>       how to print diagnostics: text (default), json, sarif or github
   --strict                warnings (including features a target cannot express) fail the build
   --no-color              never colour the output
+  --timings               print how long each phase took, to stderr
   -h, --help              show this help
 
 Targets:
@@ -46,6 +47,7 @@ ${targets.map((t) => `  ${t.name.padEnd(22)}  ${t.description}`).join("\n")}
       format: { type: "string" },
       strict: { type: "boolean" },
       "no-color": { type: "boolean" },
+      timings: { type: "boolean" },
     });
     if (values.help) {
       io.stdout(buildCommand.help);
@@ -63,6 +65,7 @@ ${targets.map((t) => `  ${t.name.padEnd(22)}  ${t.description}`).join("\n")}
     const outDir = path.resolve(io.cwd, values.out ?? "out");
     const unsafe = unsafeOutDir(outDir);
     if (unsafe) throw new UsageError(unsafe);
+    const t0 = performance.now();
     const result = await buildMesh(entry, {
       targets: names,
       outDir,
@@ -71,7 +74,9 @@ ${targets.map((t) => `  ${t.name.padEnd(22)}  ${t.description}`).join("\n")}
       ...(values["include-secrets"] ? { includeSecrets: true } : {}),
       strict: values.strict === true,
     });
+    const totalMs = performance.now() - t0;
     printDiagnostics(io, result.diagnostics, format, result.compiled.sources.root, values["no-color"] ? false : undefined);
+    if (values.timings) printTimings(io, "build", result.timings, totalMs);
     const code = exitCodeFor(result.diagnostics, values.strict === true);
     if (result.ok && result.written && format === "text") {
       io.stdout(`Wrote ${result.written.files} files (${result.written.bytes} bytes) to ${path.relative(io.cwd, outDir) || "."}\n`);

@@ -1,7 +1,7 @@
 import { compileMesh, type CompileResult } from "../../compile.js";
 import { parse, type Command } from "../command.js";
 import type { Io } from "../io.js";
-import { exitCodeFor, parseFormat, printDiagnostics } from "../report.js";
+import { exitCodeFor, parseFormat, printDiagnostics, printTimings } from "../report.js";
 import { watchMesh } from "../watch.js";
 import path from "node:path";
 
@@ -25,6 +25,7 @@ Options:
   --format <format>       text (default), json, sarif or github
   --strict                warnings fail the check too (exit 1)
   --no-color              never colour the output (NO_COLOR is honoured too)
+  --timings               print how long each phase took, to stderr
   -w, --watch             check again whenever mesh.ts or a file it imports changes, keeping the
                           compiler's state between checks; Ctrl-C to stop
   -h, --help              show this help
@@ -37,6 +38,7 @@ Exit codes: 0 no errors, 1 the mesh has errors (or warnings with --strict), 2 us
       strict: { type: "boolean" },
       "no-color": { type: "boolean" },
       watch: { type: "boolean", short: "w" },
+      timings: { type: "boolean" },
     });
     if (values.help) {
       io.stdout(checkCommand.help);
@@ -45,7 +47,12 @@ Exit codes: 0 no errors, 1 the mesh has errors (or warnings with --strict), 2 us
     const output: CheckOutput = { format: parseFormat(values.format), strict: values.strict === true, color: values["no-color"] ? false : undefined };
     const entry = path.resolve(io.cwd, positionals[0] ?? "mesh.ts");
     if (values.watch) return watchFromTerminal(entry, output, io);
-    return report(io, entry, compileMesh(entry), output);
+    const t0 = performance.now();
+    const result = compileMesh(entry);
+    const totalMs = performance.now() - t0;
+    const code = report(io, entry, result, output);
+    if (values.timings) printTimings(io, "check", result.timings, totalMs);
+    return code;
   },
 };
 
