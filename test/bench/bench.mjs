@@ -185,7 +185,8 @@ function progress(text) {
 
 /** The options meshc type-checks with, as a tsconfig.json for the tsc reference. */
 async function writeTsconfig(dir) {
-  const { meshTsconfigOptions, meshcPackageRoot } = await import(pathToFileURL(path.join(dist, "compiler", "load", "typecheck.js")).href);
+  const { meshTsconfigOptions } = await import(pathToFileURL(path.join(dist, "compiler", "load", "typecheck.js")).href);
+  const { meshcPackageRoot } = await import(pathToFileURL(path.join(dist, "compiler", "package.js")).href);
   const compilerOptions = {
     ...meshTsconfigOptions(),
     // meshc's own fallback when "meshc" does not resolve from the mesh's folder.
