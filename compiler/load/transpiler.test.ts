@@ -2,6 +2,9 @@
 // (the worker, or esbuild on this thread when the worker cannot load it), it must give what
 // esbuild's own transformSync gives, and fail as it fails.
 import * as esbuild from "esbuild";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { restartTranspiler, transform, transformAll, transpilerRunning } from "./transpiler.js";
 
@@ -31,5 +34,38 @@ describe.each([
     const inputs = Array.from({ length: 20 }, (_, i) => `export const n${i}: number = ${i};`);
     const out = transformAll(inputs.map((input) => ({ input, options: OPTIONS })));
     expect(out.map((o) => o.code)).toEqual(inputs.map((input) => esbuild.transformSync(input, OPTIONS).code));
+  });
+});
+
+describe("transform when esbuild's process dies in the worker", () => {
+  it("goes to the main thread from then on, with esbuild's output", () => {
+    // A stand-in for esbuild whose service has stopped, as esbuild reports it.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-transpiler-"));
+    const fake = path.join(dir, "esbuild.cjs");
+    fs.writeFileSync(fake, `exports.transform = () => Promise.reject(new Error("The service was stopped: killed"));\n`);
+    try {
+      restartTranspiler(fake);
+      const expected = esbuild.transformSync(SOURCE, OPTIONS).code;
+      expect(transform(SOURCE, OPTIONS).code).toBe(expected);
+      expect(transform(SOURCE, OPTIONS).code).toBe(expected);
+      // esbuild's own errors still reach the caller.
+      expect(() => transform("const = ;", OPTIONS)).toThrow(/Expected identifier/);
+    } finally {
+      restartTranspiler();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("passes on an error of the transform itself", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-transpiler-"));
+    const fake = path.join(dir, "esbuild.cjs");
+    fs.writeFileSync(fake, `exports.transform = () => Promise.reject(new Error("Transform failed with 1 error"));\n`);
+    try {
+      restartTranspiler(fake);
+      expect(() => transform(SOURCE, OPTIONS)).toThrow(/Transform failed with 1 error/);
+    } finally {
+      restartTranspiler();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

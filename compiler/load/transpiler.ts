@@ -14,8 +14,9 @@
  * on the other core while the command's modules load and the checker starts. The main thread never
  * loads esbuild.
  *
- * Where the worker cannot be started, does not answer, or cannot load esbuild, the transform runs
- * on the main thread through `esbuild.transformSync`: the output does not depend on the route.
+ * Where the worker cannot be started, does not answer, cannot load esbuild, or esbuild's process
+ * died under it, the transform runs on the main thread through `esbuild.transformSync`: the output
+ * does not depend on the route.
  */
 import { createRequire } from "node:module";
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
@@ -51,7 +52,12 @@ const settle = (job) =>
     ? Promise.resolve({ unavailable: failure })
     : esbuild.transform(job.input, job.options).then(
         (r) => ({ code: r.code, map: r.map }),
-        (e) => ({ error: e && e.message ? e.message : String(e) }),
+        (e) => {
+          const message = e && e.message ? e.message : String(e);
+          // esbuild's process died (it is not restarted): every later transform goes to the main thread.
+          if (/^The service (was stopped|is no longer running)/.test(message)) failure = message;
+          return failure ? { unavailable: failure } : { error: message };
+        },
       );
 parentPort.on("message", ({ id, flag, jobs }) => {
   Promise.all(jobs.map(settle)).then((results) => {
