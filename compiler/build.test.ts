@@ -107,8 +107,8 @@ describe.skipIf(!fs.existsSync(built))("a build with its worker thread", () => {
     } finally {
       delete process.env.MESHC_PARALLEL;
     }
-    // As a user runs it, through the CLI's bundle (type-checked, the system's clock: no
-    // certificates, whose dates would differ). Its worker is an entry of the bundle of its own.
+    // As a user runs it, through the CLI's bundle, which runs the build command from dist/
+    // (type-checked, the system's clock: no certificates, whose dates would differ).
     const targets = ["kubernetes", "envoy"];
     const cli = spawnSync(process.execPath, [path.join(repoRoot, "dist/bundle/meshc.js"), "build", entry, "--target", targets.join(","), "--out", path.join(tmp, "n200", "cli"), "--timings"], { encoding: "utf8" });
     expect(cli.status, cli.stdout + cli.stderr).toBe(0);

@@ -254,6 +254,11 @@ describe("the installed bin", () => {
     expect(missing.status).toBe(1);
     expect(missing.stdout + missing.stderr).not.toMatch(/\n\s+at /);
     expect(execFileSync(process.execPath, [bin, "--version"], { encoding: "utf8" }).trim()).toMatch(/^\d+\.\d+\.\d+/);
+    // The bundle runs `build` from dist/, whose usage errors are another class than the bundle's:
+    // still a usage error (exit 2), not an internal one.
+    const usage = spawnSync(process.execPath, [bin, "build", example("bookinfo"), "--target", "nope"], { encoding: "utf8" });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/^meshc build: unknown target "nope"/);
   });
 
   it("checks a clean mesh without loading TypeScript 6 (the native checker's trees are reused), nor esbuild on the main thread", () => {

@@ -41,7 +41,6 @@ export default defineMesh({ name: "acme", namespace: "acme", services: { web, ap
     const files = (fs.readdirSync(path.join(project, "node_modules/meshc"), { recursive: true }) as string[]).map((f) => f.split(path.sep).join("/"));
     expect(files).toContain("dist/dsl/index.d.ts");
     expect(files).toContain("dist/bundle/meshc.js");
-    expect(files).toContain("dist/bundle/build-worker.js");
     expect(files.some((f) => f.endsWith(".test.js") || f.startsWith("test/") || f.startsWith("examples/"))).toBe(false);
   });
 
@@ -85,8 +84,8 @@ console.log(JSON.stringify({ ok: r.ok, worker: r.timings["write:worker"] > 0, er
     expect(execFileSync(bin, ["check", "mesh.ts"], { cwd: project, encoding: "utf8" })).toContain("mesh.ts: ok (2 services, 1 calls)");
     execFileSync(bin, ["build", "mesh.ts", "--out", "out"], { cwd: project, encoding: "utf8" });
     expect(fs.existsSync(path.join(project, "out/manifest.json"))).toBe(true);
-    // A mesh large enough for the worker (PARALLEL_FROM services): the bundle starts the worker
-    // from its own folder, and the worker loads Envoy's target from the bundle.
+    // A mesh large enough for the worker (PARALLEL_FROM services): the bundle runs the build
+    // command from dist/, which starts the worker from there.
     const large = writeMesh(path.join(project, "large"), { services: PARALLEL_FROM, layout: "teams" });
     const build = spawnSync(bin, ["build", large, "--target", "kubernetes,envoy", "--out", "out-large", "--timings"], { cwd: project, encoding: "utf8" });
     expect(build.status, build.stderr).toBe(0);

@@ -26,4 +26,14 @@ export function useColor(io: Io, flag: boolean | undefined): boolean {
 }
 
 /** A usage mistake on the command line: exit code 2 with a one-line message. */
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/**
+ * Whether `error` is a {@link UsageError}, by name: the CLI's bundle runs `meshc build` from the
+ * unbundled modules of `dist/` (see bundle.ts), whose UsageError is another class.
+ */
+export function isUsageError(error: unknown): error is UsageError {
+  return error instanceof Error && error.name === "UsageError";
+}

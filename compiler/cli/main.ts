@@ -1,7 +1,7 @@
 import { meshcPackage } from "../package.js";
 import { warmTranspiler } from "../load/transpiler.js";
 import type { Command } from "./command.js";
-import { processIo, UsageError, type Io } from "./io.js";
+import { isUsageError, processIo, type Io } from "./io.js";
 
 /**
  * Every command, loaded when it runs: `meshc check` has no use for the targets (and the X.509,
@@ -53,7 +53,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     const command = await entry.load();
     return await command.run(rest, io);
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (isUsageError(error)) {
       io.stderr(`meshc ${name}: ${error.message}\nRun \`meshc ${name} --help\` for usage.\n`);
       return 2;
     }

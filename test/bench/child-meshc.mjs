@@ -7,8 +7,8 @@ import { pathToFileURL } from "node:url";
 
 const [dist, entry, outDir, resultFile] = process.argv.slice(2);
 const started = performance.now();
-// The compiler as the `meshc` command loads it: from the CLI's bundle (compiler/cli/bundle.ts).
-const { buildMesh } = await import(pathToFileURL(path.join(dist, "bundle", "compiler.js")).href);
+// As `meshc build` loads it: from dist/, not from the CLI's bundle (see compiler/cli/bundle.ts).
+const { buildMesh } = await import(pathToFileURL(path.join(dist, "compiler", "build.js")).href);
 const moduleLoad = performance.now() - started;
 const { PROBE_SERVICE } = await import("./generate.mjs");
 
