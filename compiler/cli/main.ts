@@ -48,7 +48,9 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     return 2;
   }
   // Every command runs a mesh: esbuild starts on another thread while the command's modules load.
-  if (!rest.includes("--help") && !rest.includes("-h")) warmTranspiler();
+  // Not for `build`: the CLI's bundle runs it from dist/, whose loader has a transpiler of its own
+  // (bundle.ts), and starts it itself.
+  if (entry.name !== "build" && !rest.includes("--help") && !rest.includes("-h")) warmTranspiler();
   try {
     const command = await entry.load();
     return await command.run(rest, io);
