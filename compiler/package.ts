@@ -2,18 +2,32 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+/** The package found by {@link meshcPackageRoot}: its folder and its parsed package.json. */
+let found: { readonly dir: string; readonly manifest: { readonly name: string; readonly version: string; readonly [field: string]: unknown } } | undefined;
+
 /**
  * The folder of the meshc package that is running (its package.json is named "meshc"), found by
  * walking up from this module: it sits at another depth in the CLI's bundle (`dist/bundle/`) than
- * in `dist/compiler/`.
+ * in `dist/compiler/`. Found once per process.
  */
 export function meshcPackageRoot(): string {
+  return locate().dir;
+}
+
+/** The running meshc's package.json. */
+export function meshcPackage(): { readonly name: string; readonly version: string; readonly [field: string]: unknown } {
+  return locate().manifest;
+}
+
+function locate(): NonNullable<typeof found> {
+  if (found) return found;
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pkg = path.join(dir, "package.json");
     if (fs.existsSync(pkg)) {
       try {
-        if ((JSON.parse(fs.readFileSync(pkg, "utf8")) as { name?: string }).name === "meshc") return dir;
+        const manifest = JSON.parse(fs.readFileSync(pkg, "utf8")) as { name?: unknown; version?: unknown };
+        if (manifest.name === "meshc") return (found = { dir, manifest: manifest as { name: string; version: string } });
       } catch {
         // an unreadable package.json is not ours; keep walking up
       }
@@ -22,9 +36,4 @@ export function meshcPackageRoot(): string {
     if (parent === dir) throw new Error("cannot find the meshc package root");
     dir = parent;
   }
-}
-
-/** The running meshc's package.json. */
-export function meshcPackage(): { readonly name: string; readonly version: string; readonly [field: string]: unknown } {
-  return JSON.parse(fs.readFileSync(path.join(meshcPackageRoot(), "package.json"), "utf8")) as { name: string; version: string };
 }

@@ -65,9 +65,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** A value at `indent` (the indent of its own lines), as the text after `key: ` or `- `. */
 function node(value: unknown, indent: string, style: YamlStyle): string {
-  if (Array.isArray(value)) return sequence(value, indent, style);
-  if (isPlainObject(value)) return mapping(value, indent, style);
-  return scalar(value, indent, style);
+  return collection(value, indent, style) ?? scalar(value, indent, style);
 }
 
 /**
@@ -118,16 +116,10 @@ function quotedKey(plainKeys: RegExp): (key: string, indent: string) => string {
   let render = quotedKeys.get(plainKeys);
   if (!render) {
     const kept = new Map<string, string>();
+    const make = (key: string, indent: string) => (plainKeys.test(key) ? string(key, indent, true) : quotedString(key, indent, true));
     render = (key, indent) => {
-      let k = kept.get(key);
-      if (k === undefined) {
-        k = plainKeys.test(key) ? string(key, indent, true) : quotedString(key, indent, true);
-        if (k.length > 1024) throw new Unsupported();
-        if (!key.includes("\n") && !containsDocumentMarker(key)) {
-          if (kept.size >= RENDERED_MAX) kept.clear();
-          kept.set(key, k);
-        }
-      }
+      const k = keep(kept, make, key, indent, true);
+      if (k.length > 1024) throw new Unsupported();
       return k;
     };
     quotedKeys.set(plainKeys, render);
@@ -176,11 +168,14 @@ const containsDocumentMarker = (str: string) => /^(%|---|\.\.\.)/m.test(str);
 const rendered: [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
 const RENDERED_MAX = 200_000;
 
-function string(value: string, indent: string, implicitKey: boolean): string {
-  const cache = rendered[implicitKey ? 1 : 0];
+/**
+ * `value`'s rendering from `cache`, or made by `make` and kept there when it is one line (see
+ * above). `make` and its arguments are passed apart so that the hot path makes no closure.
+ */
+function keep(cache: Map<string, string>, make: (value: string, indent: string, implicitKey: boolean) => string, value: string, indent: string, implicitKey: boolean): string {
   const hit = cache.get(value);
   if (hit !== undefined) return hit;
-  const out = render(value, indent, implicitKey);
+  const out = make(value, indent, implicitKey);
   if (!value.includes("\n") && !containsDocumentMarker(value)) {
     if (cache.size >= RENDERED_MAX) cache.clear();
     cache.set(value, out);
@@ -188,19 +183,15 @@ function string(value: string, indent: string, implicitKey: boolean): string {
   return out;
 }
 
+function string(value: string, indent: string, implicitKey: boolean): string {
+  return keep(rendered[implicitKey ? 1 : 0], render, value, indent, implicitKey);
+}
+
 const renderedQuoted: [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
 
 /** {@link doubleQuoted}, kept like {@link string}'s results. */
 function quotedString(value: string, indent: string, implicitKey: boolean): string {
-  const cache = renderedQuoted[implicitKey ? 1 : 0];
-  const hit = cache.get(value);
-  if (hit !== undefined) return hit;
-  const out = doubleQuoted(value, indent, implicitKey);
-  if (!value.includes("\n") && !containsDocumentMarker(value)) {
-    if (cache.size >= RENDERED_MAX) cache.clear();
-    cache.set(value, out);
-  }
-  return out;
+  return keep(renderedQuoted[implicitKey ? 1 : 0], doubleQuoted, value, indent, implicitKey);
 }
 
 function render(value: string, indent: string, implicitKey: boolean): string {

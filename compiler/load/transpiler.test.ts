@@ -37,35 +37,35 @@ describe.each([
   });
 });
 
+/** Runs `fn` with the worker loading a stand-in for esbuild whose `transform` rejects with `message`. */
+function withFailingEsbuild(message: string, fn: () => void): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-transpiler-"));
+  const fake = path.join(dir, "esbuild.cjs");
+  fs.writeFileSync(fake, `exports.transform = () => Promise.reject(new Error(${JSON.stringify(message)}));\n`);
+  try {
+    restartTranspiler(fake);
+    fn();
+  } finally {
+    restartTranspiler();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("transform when esbuild's process dies in the worker", () => {
   it("goes to the main thread from then on, with esbuild's output", () => {
     // A stand-in for esbuild whose service has stopped, as esbuild reports it.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-transpiler-"));
-    const fake = path.join(dir, "esbuild.cjs");
-    fs.writeFileSync(fake, `exports.transform = () => Promise.reject(new Error("The service was stopped: killed"));\n`);
-    try {
-      restartTranspiler(fake);
+    withFailingEsbuild("The service was stopped: killed", () => {
       const expected = esbuild.transformSync(SOURCE, OPTIONS).code;
       expect(transform(SOURCE, OPTIONS).code).toBe(expected);
       expect(transform(SOURCE, OPTIONS).code).toBe(expected);
       // esbuild's own errors still reach the caller.
       expect(() => transform("const = ;", OPTIONS)).toThrow(/Expected identifier/);
-    } finally {
-      restartTranspiler();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("passes on an error of the transform itself", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-transpiler-"));
-    const fake = path.join(dir, "esbuild.cjs");
-    fs.writeFileSync(fake, `exports.transform = () => Promise.reject(new Error("Transform failed with 1 error"));\n`);
-    try {
-      restartTranspiler(fake);
+    withFailingEsbuild("Transform failed with 1 error", () => {
       expect(() => transform(SOURCE, OPTIONS)).toThrow(/Transform failed with 1 error/);
-    } finally {
-      restartTranspiler();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

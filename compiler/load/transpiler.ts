@@ -138,18 +138,12 @@ function ask(s: Service, jobs: readonly { readonly input: string; readonly optio
   const flag = new SharedArrayBuffer(4);
   const view = new Int32Array(flag);
   s.worker.postMessage({ id, flag, jobs });
-  if (Atomics.wait(view, 0, 0, ANSWER_TIMEOUT_MS) === "timed-out") {
-    void s.worker.terminate();
-    service = null;
-    return undefined;
-  }
-  const message = receiveMessageOnPort(s.port)?.message as { id: number; results: WorkerResult[] } | undefined;
-  if (!message || message.id !== id) {
-    void s.worker.terminate();
-    service = null;
-    return undefined;
-  }
-  return message.results;
+  const answered = Atomics.wait(view, 0, 0, ANSWER_TIMEOUT_MS) !== "timed-out";
+  const message = answered ? (receiveMessageOnPort(s.port)?.message as { id: number; results: WorkerResult[] } | undefined) : undefined;
+  if (message?.id === id) return message.results;
+  void s.worker.terminate();
+  service = null;
+  return undefined;
 }
 
 /** esbuild on this thread: loaded only when the worker cannot serve. */
