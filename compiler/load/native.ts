@@ -26,6 +26,8 @@ import type { Diagnostic } from "../diagnostics.js";
 import { typeShape } from "./shape.js";
 import { lineStarts, type MeshSources } from "./source.js";
 
+type StdioOptionList = Extract<SpawnOptions["stdio"], readonly unknown[]>;
+
 /** The CommonJS face of child_process, whose exports can be replaced (an ES namespace's cannot). */
 const childProcess = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
 
@@ -105,7 +107,7 @@ export function startNative(sources: MeshSources, compilerOptions: Record<string
   // In memory only: the checker asks for it through the callbacks below, and nothing is written.
   const configPath = path.join(dir, ".meshc.tsconfig.json");
   const config = tsconfig(sources.entry, compilerOptions);
-  const api = inOwnProcessGroup(
+  const api = spawnChecker(
     () =>
       new API({
         cwd: dir,
@@ -125,20 +127,27 @@ export function startNative(sources: MeshSources, compilerOptions: Record<string
 }
 
 /**
- * Runs `start` (which spawns the checker) with `detached` added to child_process.spawn's options,
- * on POSIX: the checker then runs in a process group of its own. Ctrl-C in a terminal signals the
- * whole foreground group, and tsgo, signalled itself, printed "context canceled" over meshc's
- * output (`check --watch` is stopped that way). It needs no signal: it exits when its pipes close,
- * as they do when meshc closes the session or exits, however it exits. The TypeScript 7 client
- * spawns it without taking options (`SyncRpcChannel`, pinned 7.0.2), so spawn is wrapped for the
- * one synchronous call that spawns, and restored after it. `cli/watch.test.ts` checks both halves.
+ * Runs `start` (which spawns the checker) with two changes to child_process.spawn's options:
+ * - on POSIX, `detached`: the checker runs in a process group of its own. Ctrl-C in a terminal
+ *   signals the whole foreground group, and tsgo, signalled itself, printed "context canceled"
+ *   over meshc's output (`check --watch` is stopped that way). It needs no signal: it exits when
+ *   its pipes close, as they do when meshc closes the session or exits, however it exits.
+ * - its stderr goes nowhere, unless MESHC_DEBUG is set. The client stops the checker with SIGTERM
+ *   (on close, and on exit), and tsgo sometimes answers with "context canceled" on the stderr it
+ *   shares with meshc: about one `meshc check` in 80, after meshc's own output, or after meshc had
+ *   exited. A checker that fails is seen through the API instead, and meshc falls back to
+ *   TypeScript 6 (with MESHC_DEBUG, saying why).
+ * The TypeScript 7 client spawns it without taking options (`SyncRpcChannel`, pinned 7.0.2), so
+ * spawn is wrapped for the one synchronous call that spawns, and restored after it.
+ * `cli/watch.test.ts` checks all of it.
  */
-function inOwnProcessGroup<T>(start: () => T): T {
-  if (process.platform === "win32") return start();
+function spawnChecker<T>(start: () => T): T {
   const spawn = childProcess.spawn;
+  const quiet = !process.env.MESHC_DEBUG;
   childProcess.spawn = function (this: unknown, ...args: unknown[]) {
     const [command, argv, options] = args as [string, readonly string[], SpawnOptions | undefined];
-    return spawn.call(this, command, argv, { ...options, detached: true });
+    const stdio: SpawnOptions["stdio"] = Array.isArray(options?.stdio) && quiet ? [...(options.stdio as StdioOptionList).slice(0, 2), "ignore", ...(options.stdio as StdioOptionList).slice(3)] : options?.stdio;
+    return spawn.call(this, command, argv, { ...options, ...(stdio ? { stdio } : {}), ...(process.platform === "win32" ? {} : { detached: true }) });
   } as typeof childProcess.spawn;
   // The client imports spawn by name: its binding follows the module's export once synced.
   syncBuiltinESMExports();
