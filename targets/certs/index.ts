@@ -34,13 +34,14 @@ interface KubeObject {
   [field: string]: unknown;
 }
 
-function tlsSecret(ir: MeshIR, name: string, namespace: string, files: { ca: string; crt: string; key: string }): KubeObject {
+/** The Secret's `ca.crt`, `tls.crt` and `tls.key`; `caB64` when the caller encoded `ca` already. */
+function tlsSecret(ir: MeshIR, name: string, namespace: string, files: { ca: string; caB64?: string; crt: string; key: string }): KubeObject {
   return {
     apiVersion: "v1",
     kind: "Secret",
     metadata: { name, namespace, labels: managedLabels(ir) },
     type: "kubernetes.io/tls",
-    data: { "ca.crt": b64(files.ca), "tls.crt": b64(files.crt), "tls.key": b64(files.key) },
+    data: { "ca.crt": files.caB64 ?? b64(files.ca), "tls.crt": b64(files.crt), "tls.key": b64(files.key) },
   };
 }
 
@@ -90,11 +91,14 @@ function run(ir: MeshIR, options: TargetOptions): TargetResult {
           { keyAlgorithm: c.keyAlgorithm, lifetimeMs: c.leafLifetimeMs, now, issuedAt },
         );
         const bySpiffeId = new Map(leaves.map((l) => [l.spiffeId, l]));
+        // Every Secret has the same root: encoded once, not once per identity.
+        const caB64 = b64(ca.root.certPem);
         for (const identity of identities) {
           const leaf = bySpiffeId.get(identity.spiffeId)!;
           kube(
             tlsSecret(ir, workloadCertSecretName(identity), identity.namespace, {
               ca: ca.root.certPem,
+              caB64,
               crt: leaf.certificatePem + ca.intermediate.certPem,
               key: leaf.privateKeyPem(),
             }),
