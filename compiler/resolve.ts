@@ -440,19 +440,28 @@ export function resolveMesh(raw: RawMeshInput, spans: SpanRegistry, meshSpan: Sp
   };
 }
 
-/** Edge ids are content-derived, so reordering declarations does not change any output. */
+/**
+ * Edge ids are content-derived, so reordering declarations does not change any output: calls are
+ * sorted by their edge, then by their content, and the second call of an edge is `<edge>#2`.
+ */
 function assignCallIds(calls: Omit<CallIR, "id">[]): CallIR[] {
   const base = (c: Omit<CallIR, "id">) =>
     `${c.from.kind === "any" ? "*" : c.from.service}->${c.to.kind === "service" ? c.to.service : `external/${c.to.external}`}:${c.to.port}`;
   const content = (c: Omit<CallIR, "id">) =>
     JSON.stringify([c.methods ?? null, c.paths ?? null, c.grpcMethods ?? null, c.timeoutMs ?? null, c.retries ? [c.retries.attempts, c.retries.perTryTimeoutMs ?? null, c.retries.on] : null]);
-  const keyed = calls.map((c) => ({ c, b: base(c), k: content(c) })).sort((x, y) => compareIds(x.b, y.b) || compareIds(x.k, y.k));
-  const counts = new Map<string, number>();
-  return keyed.map(({ c, b }) => {
-    const n = (counts.get(b) ?? 0) + 1;
-    counts.set(b, n);
-    return { id: n === 1 ? b : `${b}#${n}`, ...c };
-  });
+  // Content is only compared between calls of one edge, which are rare: it is serialised for those
+  // alone (for every call, it was most of this function's time in watch mode's re-checks).
+  const keyed = calls.map((c) => ({ c, b: base(c) })).sort((x, y) => compareIds(x.b, y.b));
+  const out: CallIR[] = [];
+  for (let i = 0; i < keyed.length; ) {
+    let j = i + 1;
+    while (j < keyed.length && keyed[j]!.b === keyed[i]!.b) j++;
+    // A stable sort, as the sort by edge was: calls alike in content keep their order.
+    const group = j - i === 1 ? keyed.slice(i, j) : keyed.slice(i, j).map((x) => ({ ...x, k: content(x.c) })).sort((x, y) => compareIds(x.k, y.k));
+    group.forEach(({ c, b }, n) => out.push({ id: n === 0 ? b : `${b}#${n + 1}`, ...c }));
+    i = j;
+  }
+  return out;
 }
 
 function paths(list: readonly string[]): PathMatchIR[] {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { compileMesh } from "../compiler/compile.js";
 import type { MeshIR } from "../compiler/ir.js";
-import { example } from "./helpers/mesh.js";
+import { compileSource, example } from "./helpers/mesh.js";
 
 describe.each(["bookinfo", "online-boutique"])("the IR of %s", (name) => {
   const result = compileMesh(example(name));
@@ -56,5 +56,43 @@ describe("bookinfo's IR says what the mesh says", () => {
       [[{ name: "end-user", match: { kind: "exact", value: "jason" } }], [["v2", 100]]],
       [undefined, [["v1", 50], ["v3", 50]]],
     ]);
+  });
+});
+
+describe("calls on one edge", () => {
+  // Three calls from web to api's http port, in two orders: ids follow content, not order.
+  const calls = [
+    `{ from: s.web, to: s.api.ports.http, methods: ["POST"], paths: ["/orders"] }`,
+    `{ from: s.web, to: s.api.ports.http, methods: ["GET"], paths: ["/items/*"] }`,
+    `{ from: s.other, to: s.api.ports.http, methods: ["GET"] }`,
+  ];
+  const mesh = (order: readonly string[]) => `import { defineMesh } from "meshc";
+export default defineMesh(
+  {
+    name: "edges",
+    services: {
+      web: { ports: { http: { port: 8080, protocol: "http" } } },
+      other: { ports: { http: { port: 8080, protocol: "http" } } },
+      api: { ports: { http: { port: 8080, protocol: "http" } } },
+    },
+  },
+  (s) => ({ calls: [${order.join(",\n    ")}] }),
+);
+`;
+  const idsByContent = (order: readonly string[]) => {
+    const result = compileSource(mesh(order));
+    expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    return result.ir!.calls.map((c) => [c.id, c.methods, c.paths?.map((p) => p.value)]);
+  };
+
+  it("are numbered by their content, whatever order they are declared in", () => {
+    const expected = [
+      // JSON of ["GET"] sorts before ["POST"]: the GET call is the edge's first.
+      ["default/other->default/api:http", ["GET"], undefined],
+      ["default/web->default/api:http", ["GET"], ["/items/"]],
+      ["default/web->default/api:http#2", ["POST"], ["/orders"]],
+    ];
+    expect(idsByContent(calls)).toEqual(expected);
+    expect(idsByContent([...calls].reverse())).toEqual(expected);
   });
 });

@@ -1,7 +1,9 @@
 // The warm re-check of `meshc check --watch`: one cold check, then a one-line edit (a call's
 // timeout, alternately "2s" and "3s") checked again with the kept state, several times; then as
 // many edits of a service's replicas (2 and 3), which every file's types can see, so that in team
-// files the first series re-checks the edited file alone and the second every file.
+// files the first series re-checks the edited file alone and the second every file. A third series
+// repeats the call edits with nothing run beside the checker (`overlap: false`), so that its
+// time is the checker's own: the floor a re-check cannot go under while meshc runs beside it.
 // Measured through the same API the watcher calls, so fs.watch latency and the 50 ms debounce
 // are not included. Usage: node child-watch.mjs <dist> <mesh.ts> <file to edit> <edits> <result.json>
 import fs from "node:fs";
@@ -18,9 +20,9 @@ const original = fs.readFileSync(file, "utf8");
 if (!original.includes(PROBE_CALL)) throw new Error(`${file} does not hold the probe call`);
 if (!original.includes(PROBE_REPLICAS)) throw new Error(`${file} does not hold the probe service's workload`);
 const cache = createLoadCache();
-const run = () => {
+const run = (overlap = true) => {
   const t0 = performance.now();
-  const result = compileMesh(entry, { cache });
+  const result = compileMesh(entry, { cache, overlap });
   const ms = performance.now() - t0;
   const errors = result.diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0 || !result.ir) throw new Error(`check failed: ${errors.slice(0, 3).map((d) => d.message).join("; ")}`);
@@ -31,15 +33,18 @@ const run = () => {
 const first = run();
 const rechecks = [];
 const servicesRechecks = [];
+const checkerRechecks = [];
+/** The i-th call edit (timeout alternately 3s and 2s), checked; the IR must show it. */
+const callEdit = (i, overlap) => {
+  const timeout = i % 2 === 0 ? "3s" : "2s";
+  fs.writeFileSync(file, original.replace(PROBE_CALL, PROBE_CALL.replace('timeout: "2s"', `timeout: "${timeout}"`)));
+  const r = run(overlap);
+  // A stale cache would be fast and wrong: the edit must show in the IR.
+  if (r.timeoutMs !== (timeout === "3s" ? 3000 : 2000)) throw new Error(`the re-check did not see the edit (timeout ${r.timeoutMs} ms)`);
+  return r;
+};
 try {
-  for (let i = 0; i < Number(edits); i++) {
-    const timeout = i % 2 === 0 ? "3s" : "2s";
-    fs.writeFileSync(file, original.replace(PROBE_CALL, PROBE_CALL.replace('timeout: "2s"', `timeout: "${timeout}"`)));
-    const r = run();
-    // A stale cache would be fast and wrong: the edit must show in the IR.
-    if (r.timeoutMs !== (timeout === "3s" ? 3000 : 2000)) throw new Error(`the re-check did not see the edit (timeout ${r.timeoutMs} ms)`);
-    rechecks.push(r);
-  }
+  for (let i = 0; i < Number(edits); i++) rechecks.push(callEdit(i, true));
   for (let i = 0; i < Number(edits); i++) {
     const replicas = i % 2 === 0 ? 3 : 2;
     fs.writeFileSync(file, original.replace(PROBE_REPLICAS, PROBE_REPLICAS.replace("replicas: 2", `replicas: ${replicas}`)));
@@ -47,6 +52,9 @@ try {
     if (r.replicas !== replicas) throw new Error(`the re-check did not see the edit (replicas ${r.replicas})`);
     servicesRechecks.push(r);
   }
+  // Back to the call edits' texts first, so that the checker's series re-checks one file, as the first.
+  callEdit(1, true);
+  for (let i = 0; i < Number(edits); i++) checkerRechecks.push(callEdit(i, false));
 } finally {
   fs.writeFileSync(file, original);
   // The native type-checker runs as a child process while the cache keeps it.
@@ -63,6 +71,9 @@ fs.writeFileSync(
     recheckBeside: median(rechecks.map((r) => r.beside)),
     rechecks: rechecks.map((r) => Math.round(r.ms)),
     recheckServices: median(servicesRechecks.map((r) => r.ms)),
+    // The checker's own re-check of the call edit, with meshc's work after it instead of beside it.
+    recheckCheckerAlone: median(checkerRechecks.map((r) => r.typecheck)),
+    checkerRechecks: checkerRechecks.map((r) => Math.round(r.typecheck)),
     servicesRechecks: servicesRechecks.map((r) => Math.round(r.ms)),
     maxRssKiB: process.resourceUsage().maxRSS,
   }),
