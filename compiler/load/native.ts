@@ -146,7 +146,7 @@ function spawnChecker<T>(start: () => T): T {
   const quiet = !process.env.MESHC_DEBUG;
   childProcess.spawn = function (this: unknown, ...args: unknown[]) {
     const [command, argv, options] = args as [string, readonly string[], SpawnOptions | undefined];
-    const stdio: SpawnOptions["stdio"] = Array.isArray(options?.stdio) && quiet ? [...(options.stdio as StdioOptionList).slice(0, 2), "ignore", ...(options.stdio as StdioOptionList).slice(3)] : options?.stdio;
+    const stdio = quiet && Array.isArray(options?.stdio) ? withoutStderr(options.stdio as StdioOptionList) : options?.stdio;
     return spawn.call(this, command, argv, { ...options, ...(stdio ? { stdio } : {}), ...(process.platform === "win32" ? {} : { detached: true }) });
   } as typeof childProcess.spawn;
   // The client imports spawn by name: its binding follows the module's export once synced.
@@ -157,6 +157,13 @@ function spawnChecker<T>(start: () => T): T {
     childProcess.spawn = spawn;
     syncBuiltinESMExports();
   }
+}
+
+/** The same stdio, with stderr (fd 2) sent nowhere. */
+function withoutStderr(stdio: StdioOptionList): StdioOptionList {
+  const out = [...stdio];
+  out[2] = "ignore";
+  return out;
 }
 
 export function closeNative(session: NativeSession): void {

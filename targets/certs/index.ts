@@ -34,14 +34,17 @@ interface KubeObject {
   [field: string]: unknown;
 }
 
-/** The Secret's `ca.crt`, `tls.crt` and `tls.key`; `caB64` when the caller encoded `ca` already. */
-function tlsSecret(ir: MeshIR, name: string, namespace: string, files: { ca: string; caB64?: string; crt: string; key: string }): KubeObject {
+/**
+ * A `kubernetes.io/tls` Secret. `caB64` is the root already encoded: the same in every Secret, it
+ * is encoded once per build rather than once per identity.
+ */
+function tlsSecret(ir: MeshIR, name: string, namespace: string, files: { caB64: string; crt: string; key: string }): KubeObject {
   return {
     apiVersion: "v1",
     kind: "Secret",
     metadata: { name, namespace, labels: managedLabels(ir) },
     type: "kubernetes.io/tls",
-    data: { "ca.crt": files.caB64 ?? b64(files.ca), "tls.crt": b64(files.crt), "tls.key": b64(files.key) },
+    data: { "ca.crt": files.caB64, "tls.crt": b64(files.crt), "tls.key": b64(files.key) },
   };
 }
 
@@ -91,13 +94,11 @@ function run(ir: MeshIR, options: TargetOptions): TargetResult {
           { keyAlgorithm: c.keyAlgorithm, lifetimeMs: c.leafLifetimeMs, now, issuedAt },
         );
         const bySpiffeId = new Map(leaves.map((l) => [l.spiffeId, l]));
-        // Every Secret has the same root: encoded once, not once per identity.
         const caB64 = b64(ca.root.certPem);
         for (const identity of identities) {
           const leaf = bySpiffeId.get(identity.spiffeId)!;
           kube(
             tlsSecret(ir, workloadCertSecretName(identity), identity.namespace, {
-              ca: ca.root.certPem,
               caB64,
               crt: leaf.certificatePem + ca.intermediate.certPem,
               key: leaf.privateKeyPem(),
@@ -127,5 +128,5 @@ function run(ir: MeshIR, options: TargetOptions): TargetResult {
 
 /** cert-manager's CA Secret: the mesh intermediate and its key, with the root in the chain so issued Secrets get it as `ca.crt`. */
 function caSecret(ir: MeshIR, ca: MeshCa, namespace: string): KubeObject {
-  return tlsSecret(ir, certManagerIssuerName(ir), namespace, { ca: ca.root.certPem, crt: ca.issuerChainPem, key: ca.intermediate.privateKeyPem() });
+  return tlsSecret(ir, certManagerIssuerName(ir), namespace, { caB64: b64(ca.root.certPem), crt: ca.issuerChainPem, key: ca.intermediate.privateKeyPem() });
 }
