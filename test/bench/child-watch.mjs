@@ -4,14 +4,17 @@
 // files the first series re-checks the edited file alone and the second every file. A third series
 // repeats the call edits with nothing run beside the checker (`overlap: false`), so that its
 // time is the checker's own: the floor a re-check cannot go under while meshc runs beside it.
-// Measured through the same API the watcher calls, so fs.watch latency and the 50 ms debounce
-// are not included. Usage: node child-watch.mjs <dist> <mesh.ts> <file to edit> <edits> <result.json>
+// Last, `warm` more call edits (none by default) measure a session that has been edited for a
+// while: the first series runs meshc's code paths for the second time, before V8 has optimised
+// them. Measured through the same API the watcher calls, so fs.watch latency and the 50 ms
+// debounce are not included.
+// Usage: node child-watch.mjs <dist> <mesh.ts> <file to edit> <edits> <result.json> [warm]
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { PROBE_CALL, PROBE_REPLICAS } from "./generate.mjs";
 
-const [dist, entry, fileRel, edits, resultFile] = process.argv.slice(2);
+const [dist, entry, fileRel, edits, resultFile, warm = "0"] = process.argv.slice(2);
 const { compileMesh } = await import(pathToFileURL(path.join(dist, "compiler", "compile.js")).href);
 const { createLoadCache, disposeLoadCache } = await import(pathToFileURL(path.join(dist, "compiler", "load", "index.js")).href);
 
@@ -34,6 +37,7 @@ const first = run();
 const rechecks = [];
 const servicesRechecks = [];
 const checkerRechecks = [];
+const warmRechecks = [];
 /** The i-th call edit (timeout alternately 3s and 2s), checked; the IR must show it. */
 const callEdit = (i, overlap) => {
   const timeout = i % 2 === 0 ? "3s" : "2s";
@@ -55,6 +59,7 @@ try {
   // Back to the call edits' texts first, so that the checker's series re-checks one file, as the first.
   callEdit(1, true);
   for (let i = 0; i < Number(edits); i++) checkerRechecks.push(callEdit(i, false));
+  for (let i = 0; i < Number(warm); i++) warmRechecks.push(callEdit(i, true));
 } finally {
   fs.writeFileSync(file, original);
   // The native type-checker runs as a child process while the cache keeps it.
@@ -74,6 +79,7 @@ fs.writeFileSync(
     // The checker's own re-check of the call edit, with meshc's work after it instead of beside it.
     recheckCheckerAlone: median(checkerRechecks.map((r) => r.typecheck)),
     checkerRechecks: checkerRechecks.map((r) => Math.round(r.typecheck)),
+    ...(warmRechecks.length > 0 ? { recheckWarm: median(warmRechecks.map((r) => r.ms)), warmRechecks: warmRechecks.map((r) => Math.round(r.ms)) } : {}),
     servicesRechecks: servicesRechecks.map((r) => Math.round(r.ms)),
     maxRssKiB: process.resourceUsage().maxRSS,
   }),
