@@ -2,8 +2,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+/** A package.json, as far as meshc reads its own. */
+type Manifest = { readonly name: string; readonly version: string; readonly [field: string]: unknown };
+
 /** The package found by {@link meshcPackageRoot}: its folder and its parsed package.json. */
-let found: { readonly dir: string; readonly manifest: { readonly name: string; readonly version: string; readonly [field: string]: unknown } } | undefined;
+let found: { readonly dir: string; readonly manifest: Manifest } | undefined;
 
 /**
  * The folder of the meshc package that is running (its package.json is named "meshc"), found by
@@ -15,7 +18,7 @@ export function meshcPackageRoot(): string {
 }
 
 /** The running meshc's package.json. */
-export function meshcPackage(): { readonly name: string; readonly version: string; readonly [field: string]: unknown } {
+export function meshcPackage(): Manifest {
   return locate().manifest;
 }
 
@@ -27,7 +30,7 @@ function locate(): NonNullable<typeof found> {
     if (fs.existsSync(pkg)) {
       try {
         const manifest = JSON.parse(fs.readFileSync(pkg, "utf8")) as { name?: unknown; version?: unknown };
-        if (manifest.name === "meshc") return (found = { dir, manifest: manifest as { name: string; version: string } });
+        if (manifest.name === "meshc") return (found = { dir, manifest: manifest as Manifest });
       } catch {
         // an unreadable package.json is not ours; keep walking up
       }

@@ -133,7 +133,7 @@ function sequence(items: readonly unknown[], indent: string, style: YamlStyle): 
   let out = "";
   for (const item of items) {
     if (item === undefined || typeof item === "function" || typeof item === "symbol") throw new Unsupported();
-    const line = `- ${collection(item, inner, style) ?? scalar(item, inner, style)}`;
+    const line = `- ${node(item, inner, style)}`;
     out += out === "" ? line : `\n${indent}${line}`;
   }
   return out;

@@ -1,10 +1,10 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import { meshcPackageRoot } from "../package.js";
 import path from "node:path";
 import type ts from "typescript";
 import type { SourceFile as NativeSourceFile } from "typescript-native/unstable/ast";
 import type { Diagnostic } from "../diagnostics.js";
+import { meshcPackageRoot } from "../package.js";
 import { checkNative, closeNative, nativeRequested, sessionFits, startNative, type Meanwhile, type NativeSession } from "./native.js";
 import type { MeshSources } from "./source.js";
 import { typescript6 } from "./ts6.js";

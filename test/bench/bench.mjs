@@ -238,12 +238,6 @@ async function measureCheck(entry) {
 const WARM_EDITS = 9;
 const WARM_UP_TO = 1000;
 
-/** Which of a session's edits the warm series is: after the three series and one edit back. */
-const warmEdits = () => {
-  const first = 3 * Math.max(3, runs) + 2;
-  return `${first}–${first + WARM_EDITS - 1}`;
-};
-
 function measureWatch(entry, dir, options) {
   const resultFile = path.join(dir, "watch.json");
   const warm = options.services <= WARM_UP_TO ? WARM_EDITS : 0;
@@ -340,6 +334,11 @@ for (const n of sizes) {
 
 const measured = results.meshes.filter((r) => !r.failed);
 
+/** Which of a session's edits the warm series was, as child-watch.mjs counted them. */
+const warmEdits = () => {
+  const edits = measured.find((r) => r.watch?.warmEdits)?.watch.warmEdits;
+  return edits ? `${edits[0]}–${edits[1]}` : "–";
+};
 const fmtMs = (v) => (v === undefined ? "–" : v >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(1));
 const fmtBytes = (v) => (v === undefined ? "–" : v >= 1e6 ? `${(v / 1e6).toFixed(1)} MB` : v >= 1e4 ? `${(v / 1e3).toFixed(0)} kB` : `${Math.round(v)} B`);
 const fmtMiB = (kib) => (kib === undefined ? "–" : `${Math.round(kib / 1024)} MiB`);

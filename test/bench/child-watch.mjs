@@ -23,7 +23,10 @@ const original = fs.readFileSync(file, "utf8");
 if (!original.includes(PROBE_CALL)) throw new Error(`${file} does not hold the probe call`);
 if (!original.includes(PROBE_REPLICAS)) throw new Error(`${file} does not hold the probe service's workload`);
 const cache = createLoadCache();
+/** Checks so far in this session (the first check is 0; the n-th edit's re-check is n). */
+let checks = -1;
 const run = (overlap = true) => {
+  checks++;
   const t0 = performance.now();
   const result = compileMesh(entry, { cache, overlap });
   const ms = performance.now() - t0;
@@ -38,6 +41,7 @@ const rechecks = [];
 const servicesRechecks = [];
 const checkerRechecks = [];
 const warmRechecks = [];
+let warmFrom;
 /** The i-th call edit (timeout alternately 3s and 2s), checked; the IR must show it. */
 const callEdit = (i, overlap) => {
   const timeout = i % 2 === 0 ? "3s" : "2s";
@@ -59,6 +63,7 @@ try {
   // Back to the call edits' texts first, so that the checker's series re-checks one file, as the first.
   callEdit(1, true);
   for (let i = 0; i < Number(edits); i++) checkerRechecks.push(callEdit(i, false));
+  warmFrom = checks + 1;
   for (let i = 0; i < Number(warm); i++) warmRechecks.push(callEdit(i, true));
 } finally {
   fs.writeFileSync(file, original);
@@ -79,7 +84,7 @@ fs.writeFileSync(
     // The checker's own re-check of the call edit, with meshc's work after it instead of beside it.
     recheckCheckerAlone: median(checkerRechecks.map((r) => r.typecheck)),
     checkerRechecks: checkerRechecks.map((r) => Math.round(r.typecheck)),
-    ...(warmRechecks.length > 0 ? { recheckWarm: median(warmRechecks.map((r) => r.ms)), warmRechecks: warmRechecks.map((r) => Math.round(r.ms)) } : {}),
+    ...(warmRechecks.length > 0 ? { recheckWarm: median(warmRechecks.map((r) => r.ms)), warmRechecks: warmRechecks.map((r) => Math.round(r.ms)), warmEdits: [warmFrom, checks] } : {}),
     servicesRechecks: servicesRechecks.map((r) => Math.round(r.ms)),
     maxRssKiB: process.resourceUsage().maxRSS,
   }),
