@@ -111,7 +111,7 @@ export function loadMesh<T = never>(entry: string, options: LoadOptions<T> = {})
     const ahead = (trees: ReadonlyMap<string, NativeSourceFile>): Attempt<T> => {
       try {
         const t0 = performance.now();
-        const loaded = evaluate(sources, spans, undefined, (file) => trees.get(file), options.cache?.transpiled);
+        const loaded = evaluate(sources, spans, undefined, (file) => trees.get(file), options.cache?.transpiled, [...trees.keys()]);
         const ms = performance.now() - t0;
         // The caller's next steps too, while the checker is still at work.
         return { loaded, ms, ...(options.next && loaded.raw && !hasErrors(loaded.diagnostics) ? { next: options.next(loaded) } : {}) };
@@ -143,7 +143,7 @@ export function loadMesh<T = never>(entry: string, options: LoadOptions<T> = {})
   }
   const t0 = performance.now();
   try {
-    const loaded = evaluate(sources, spans, program, parsed, options.cache?.transpiled);
+    const loaded = evaluate(sources, spans, program, parsed, options.cache?.transpiled, files);
     return files ? { ...loaded, files, ...rechecked } : loaded;
   } finally {
     timings.evaluate = (timings.evaluate ?? 0) + performance.now() - t0;
@@ -156,13 +156,13 @@ export function loadMesh<T = never>(entry: string, options: LoadOptions<T> = {})
  */
 type Attempt<T> = { readonly loaded: Loaded; readonly ms: number; readonly next?: T } | { readonly error: unknown };
 
-function evaluate(sources: MeshSources, spans: SpanRegistry, program: ts.Program | undefined, parsed: ParsedFiles | undefined, transpiled: TranspileCache | undefined): Loaded {
+function evaluate(sources: MeshSources, spans: SpanRegistry, program: ts.Program | undefined, parsed: ParsedFiles | undefined, transpiled: TranspileCache | undefined, files?: readonly string[]): Loaded {
   const base = { sources, spans, ...(program ? { program } : {}) };
   const fileName = sources.relative(sources.entry);
   let exports: Record<string, unknown>;
   let locateError: (error: unknown) => Span | undefined;
   try {
-    ({ exports, locate: locateError } = evaluateMesh(sources, spans, transpiled, parsed));
+    ({ exports, locate: locateError } = evaluateMesh(sources, spans, transpiled, parsed, files));
   } catch (error) {
     if (error instanceof EvaluationError && error.kind === "syntax") {
       return { ...base, diagnostics: (error.diagnostics ?? []).map((d) => fromTs(d, sources)) };

@@ -427,4 +427,26 @@ export default defineMesh(
       s.dispose();
     }
   });
+
+  it("transpiles every file of the mesh before it runs, a file of types only too, to the modules each gives alone", () => {
+    delete process.env.MESHC_TYPESCRIPT;
+    const types = "export interface Owner {\n  readonly team: string;\n}\n";
+    const s = scratch({ "mesh.ts": `import type { Owner } from "./owner.js";\nexport const owner: Owner = { team: "shop" };\n${mesh("s.web.ports.http")}`, "teams/shop.ts": shop(call), "teams/pay.ts": pay, "owner.ts": types });
+    const cache = createLoadCache();
+    try {
+      const ahead = compileMesh(s.file("mesh.ts"), { cache });
+      expect(summarize(ahead)).toEqual([]);
+      // owner.ts never runs (its import is erased), so only a compile ahead of the run has it.
+      expect([...cache.transpiled.keys()].map((f) => path.relative(s.dir, f)).sort()).toEqual(["mesh.ts", "owner.ts", "teams/pay.ts", "teams/shop.ts"]);
+      // Without a type-check the files are transpiled one by one, as the imports reach them.
+      const alone = createLoadCache();
+      const one = compileMesh(s.file("mesh.ts"), { cache: alone, skipTypeCheck: true });
+      expect([...alone.transpiled.keys()].map((f) => path.relative(s.dir, f)).sort()).toEqual(["mesh.ts", "teams/pay.ts", "teams/shop.ts"]);
+      for (const [file, { unit }] of alone.transpiled) expect(cache.transpiled.get(file)!.unit.code, file).toBe(unit.code);
+      expect(JSON.stringify(one.ir)).toBe(JSON.stringify(ahead.ir));
+    } finally {
+      disposeLoadCache(cache);
+      s.dispose();
+    }
+  });
 });

@@ -29,11 +29,12 @@ describe.each([
     expect(transpilerRunning()).toBe(true);
   });
 
-  it("answers a batch in order", () => {
+  it("answers a batch in order, an input esbuild rejects with its error and the others all the same", () => {
     restartTranspiler(esbuildPath);
-    const inputs = Array.from({ length: 20 }, (_, i) => `export const n${i}: number = ${i};`);
+    const inputs = Array.from({ length: 20 }, (_, i) => (i === 7 ? "const = ;" : `export const n${i}: number = ${i};`));
     const out = transformAll(inputs.map((input) => ({ input, options: OPTIONS })));
-    expect(out.map((o) => o.code)).toEqual(inputs.map((input) => esbuild.transformSync(input, OPTIONS).code));
+    expect(out[7]).toEqual({ error: expect.stringMatching(/Expected identifier/) });
+    expect(out.filter((_, i) => i !== 7)).toEqual(inputs.filter((_, i) => i !== 7).map((input) => ({ code: esbuild.transformSync(input, OPTIONS).code, map: "" })));
   });
 });
 

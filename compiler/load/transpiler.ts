@@ -113,21 +113,34 @@ function start(esbuildPath: string): Service | null {
   }
 }
 
-/** Transforms each input with its options, in one round trip to the worker. */
-export function transformAll(jobs: readonly { readonly input: string; readonly options: TransformOptions }[]): Transformed[] {
+/** esbuild's error for one input of a batch: the others are transformed all the same. */
+export interface TransformError {
+  readonly error: string;
+}
+
+/**
+ * Transforms each input with its options, in one round trip to the worker, where esbuild
+ * transforms them all at once. An input esbuild rejects gets its error and fails nothing else.
+ */
+export function transformAll(jobs: readonly { readonly input: string; readonly options: TransformOptions }[]): (Transformed | TransformError)[] {
   warmTranspiler();
   const answered = service ? ask(service, jobs) : undefined;
-  if (!answered) return jobs.map((job) => direct(job.input, job.options));
-  return answered.map((result, i) => {
-    if ("error" in result) throw new Error(result.error);
-    if ("unavailable" in result) return direct(jobs[i]!.input, jobs[i]!.options);
-    return result;
+  return jobs.map((job, i) => {
+    const result = answered?.[i];
+    if (result && !("unavailable" in result)) return result;
+    try {
+      return direct(job.input, job.options);
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : String(error) };
+    }
   });
 }
 
 /** One transform; throws esbuild's error as `esbuild.transformSync` does. */
 export function transform(input: string, options: TransformOptions): Transformed {
-  return transformAll([{ input, options }])[0]!;
+  const result = transformAll([{ input, options }])[0]!;
+  if ("error" in result) throw new Error(result.error);
+  return result;
 }
 
 type WorkerResult = Transformed | { readonly error: string } | { readonly unavailable: string };
