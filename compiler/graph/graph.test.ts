@@ -7,7 +7,8 @@ import { compileMesh } from "../compile.js";
 import type { MeshIR } from "../ir.js";
 import { toHtml } from "./html.js";
 import { meshGraph } from "./model.js";
-import { toDot, toMermaid, toSvg } from "./render.js";
+import { writeMesh } from "../../test/bench/generate.mjs";
+import { BOUNDED_LAYOUT_FROM, toDot, toMermaid, toSvg } from "./render.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const EXAMPLES = ["bookinfo", "online-boutique"];
@@ -38,6 +39,23 @@ describe.each(EXAMPLES)("the graph of %s", (name) => {
     // Graphviz writes "-" as "&#45;" in text.
     for (const s of ir.services) expect(svg).toContain(`>${s.key.replace(/-/g, "&#45;")}</text>`);
     expect(svg).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
+  });
+});
+
+describe("a large mesh's graph", () => {
+  let dir: string;
+  beforeAll(() => void (dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshc-graph-large-"))));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("bounds Graphviz's placement, and still draws every service; a small one is laid out in full", async () => {
+    const result = compileMesh(writeMesh(path.join(dir, "mesh"), { services: BOUNDED_LAYOUT_FROM, layout: "teams" }), { skipTypeCheck: true });
+    expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const graph = meshGraph(result.ir!);
+    expect(graph.nodes.length).toBeGreaterThanOrEqual(BOUNDED_LAYOUT_FROM);
+    expect(toDot(graph).split("\n")[1]).toContain(", nslimit=2];");
+    const svg = await toSvg(graph);
+    for (const s of result.ir!.services) expect(svg).toContain(`>${s.key.replace(/-/g, "&#45;")}</text>`);
+    for (const name of EXAMPLES) expect(toDot(meshGraph(irs.get(name)!))).not.toContain("nslimit");
   });
 });
 
