@@ -14,7 +14,7 @@ import { example, scratch } from "../../test/helpers/mesh.js";
 import { fakePem, isSecretValue, reveal, startMocks, type MockRun, type Registration } from "./__fixtures__/mocks.js";
 import { deployableTargets, targetsFor } from "./build.js";
 import { MeshDeployment, type MeshDeploymentArgs } from "./mesh-deployment.js";
-import { roleOf } from "./order.js";
+import { roleOf, usedConfiguration } from "./order.js";
 import { strategicMerge } from "./strategic-merge.js";
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
@@ -165,10 +165,31 @@ describe.each(TARGETS)("MeshDeployment of bookinfo, target %s", (target) => {
     }
     const deployments = all.filter((x) => x.o.kind === "Deployment");
     expect(deployments.length).toBeGreaterThan(0);
-    for (const d of deployments) {
-      for (const before of all.filter((x) => x.o.metadata.namespace === d.o.metadata.namespace && ["ServiceAccount", "ConfigMap", "Secret"].includes(x.o.kind))) {
-        expect(d.r.dependencies, `${d.key} after ${before.key}`).toContain(before.r.urn);
+    // Everything a resource waits for, directly or through what it waits for.
+    const byUrn = new Map(all.map((x) => [x.r.urn, x]));
+    const after = (x: (typeof all)[number]): Set<string> => {
+      const seen = new Set<string>();
+      const stack = [...x.r.dependencies];
+      while (stack.length > 0) {
+        const urn = stack.pop()!;
+        if (seen.has(urn)) continue;
+        seen.add(urn);
+        stack.push(...(byUrn.get(urn)?.r.dependencies ?? []));
       }
+      return seen;
+    };
+    for (const d of deployments) {
+      const used = usedConfiguration(d.o as never);
+      // The account it runs as, and the Secret holding its certificate where it mounts one, at least.
+      expect(used.length, d.key).toBeGreaterThan(0);
+      for (const key of used) if (first.objects.has(key)) expect(d.r.dependencies, `${d.key} after ${key}`).toContain(urnOf(key));
+      const waits = after(d);
+      for (const policy of all.filter((x) => x.o.metadata.namespace === d.o.metadata.namespace && (roleOf(x.o) === "allow" || roleOf(x.o) === "deny"))) {
+        expect(waits.has(policy.r.urn), `${d.key} after ${policy.key}`).toBe(true);
+      }
+    }
+    for (const s of mountedCertSecrets(deployments.map((d) => d.o))) {
+      if (first.objects.has(`Secret/${s}`)) expect(deployments.some((d) => d.r.dependencies.includes(urnOf(`Secret/${s}`))), s).toBe(true);
     }
   });
 

@@ -36,6 +36,7 @@ describe("roleOf", () => {
 });
 
 describe("dependencies", () => {
+  const pod = (spec: Record<string, unknown>) => ({ spec: { template: { spec } } });
   it("orders namespace → CRD → allow and what attaches to a deny → deny → workload, within a namespace", () => {
     const objects = [
       obj("v1", "Namespace", "a", undefined),
@@ -49,7 +50,13 @@ describe("dependencies", () => {
       obj("networking.k8s.io/v1", "NetworkPolicy", "allow", "a", { spec: { podSelector: {}, ingress: [{}] } }),
       obj("networking.k8s.io/v1", "NetworkPolicy", "allow-b", "b", { spec: { podSelector: {}, ingress: [{}] } }),
       obj("v1", "ServiceAccount", "web", "a"),
-      obj("apps/v1", "Deployment", "web", "a"),
+      obj("v1", "ServiceAccount", "default", "b"),
+      obj("v1", "ConfigMap", "web-config", "a"),
+      obj("v1", "Secret", "web-cert", "a"),
+      obj("v1", "Secret", "pull", "a"),
+      obj("v1", "ConfigMap", "unused", "a"),
+      obj("apps/v1", "Deployment", "web", "a", pod({ serviceAccountName: "web", imagePullSecrets: [{ name: "pull" }], volumes: [{ name: "c", configMap: { name: "web-config" } }, { name: "s", secret: { secretName: "web-cert" } }] })),
+      obj("batch/v1", "CronJob", "job", "b", { spec: { jobTemplate: { spec: { template: { spec: { containers: [{ envFrom: [{ configMapRef: { name: "missing" } }] }] } } } } } }),
     ].map(planned);
     const deps = Object.fromEntries(dependencies(objects));
     expect(deps).toEqual({
@@ -70,14 +77,42 @@ describe("dependencies", () => {
       "NetworkPolicy.networking.k8s.io/a/allow": ["Namespace/a"],
       "NetworkPolicy.networking.k8s.io/b/allow-b": ["Namespace/b"],
       "ServiceAccount/a/web": ["Namespace/a"],
+      "ServiceAccount/b/default": ["Namespace/b"],
+      "ConfigMap/a/web-config": ["Namespace/a"],
+      "ConfigMap/a/unused": ["Namespace/a"],
+      "Secret/a/web-cert": ["Namespace/a"],
+      "Secret/a/pull": ["Namespace/a"],
+      // What its pods use, and the namespace's denies, which wait for every allow.
       "Deployment.apps/a/web": [
-        "AuthorizationPolicy.policy.linkerd.io/a/web",
+        "ConfigMap/a/web-config",
         "Namespace/a",
-        "NetworkPolicy.networking.k8s.io/a/allow",
         "NetworkPolicy.networking.k8s.io/a/deny",
+        "Secret/a/pull",
+        "Secret/a/web-cert",
         "Server.policy.linkerd.io/a/web",
         "ServiceAccount/a/web",
       ],
+      // No deny in b: the allows themselves; the default account; a ConfigMap the stack does not manage is not waited for.
+      "CronJob.batch/b/job": ["Namespace/b", "NetworkPolicy.networking.k8s.io/b/allow-b", "ServiceAccount/b/default"],
     });
+  });
+
+  it("gives a workload a number of dependencies that does not grow with its namespace", () => {
+    // 2,000 services in one namespace, each with an account, a config, an allow, and a workload.
+    const n = 2000;
+    const objects = [obj("v1", "Namespace", "shop", undefined), obj("networking.k8s.io/v1", "NetworkPolicy", "deny", "shop", { spec: { podSelector: {}, policyTypes: ["Ingress"] } })];
+    for (let i = 0; i < n; i++) {
+      objects.push(
+        obj("v1", "ServiceAccount", `s${i}`, "shop"),
+        obj("v1", "ConfigMap", `s${i}`, "shop"),
+        obj("networking.k8s.io/v1", "NetworkPolicy", `allow-s${i}`, "shop", { spec: { podSelector: { matchLabels: { app: `s${i}` } }, ingress: [{}] } }),
+        obj("apps/v1", "Deployment", `s${i}`, "shop", pod({ serviceAccountName: `s${i}`, volumes: [{ name: "c", configMap: { name: `s${i}` } }] })),
+      );
+    }
+    const deps = dependencies(objects.map(planned));
+    for (let i = 0; i < n; i++) {
+      expect(deps.get(`Deployment.apps/shop/s${i}`)).toEqual([`ConfigMap/shop/s${i}`, "Namespace/shop", "NetworkPolicy.networking.k8s.io/shop/deny", `ServiceAccount/shop/s${i}`]);
+    }
+    expect(deps.get("NetworkPolicy.networking.k8s.io/shop/deny")).toHaveLength(n + 1);
   });
 });
