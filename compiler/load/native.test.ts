@@ -431,17 +431,25 @@ export default defineMesh(
   it("transpiles every file of the mesh before it runs, a file of types only too, to the modules each gives alone", () => {
     delete process.env.MESHC_TYPESCRIPT;
     const types = "export interface Owner {\n  readonly team: string;\n}\n";
-    const s = scratch({ "mesh.ts": `import type { Owner } from "./owner.js";\nexport const owner: Owner = { team: "shop" };\n${mesh("s.web.ports.http")}`, "teams/shop.ts": shop(call), "teams/pay.ts": pay, "owner.ts": types });
+    // Over one request's worth of text on its own: the files go to esbuild in several requests.
+    const blob = `export const blob = "${"x".repeat(600 * 1024)}";\n`;
+    const s = scratch({
+      "mesh.ts": `import type { Owner } from "./owner.js";\nimport { blob } from "./blob.js";\nexport const owner: Owner = { team: "shop" };\nexport const size = blob.length;\n${mesh("s.web.ports.http")}`,
+      "teams/shop.ts": shop(call),
+      "teams/pay.ts": pay,
+      "owner.ts": types,
+      "blob.ts": blob,
+    });
     const cache = createLoadCache();
     try {
       const ahead = compileMesh(s.file("mesh.ts"), { cache });
       expect(summarize(ahead)).toEqual([]);
       // owner.ts never runs (its import is erased), so only a compile ahead of the run has it.
-      expect([...cache.transpiled.keys()].map((f) => path.relative(s.dir, f)).sort()).toEqual(["mesh.ts", "owner.ts", "teams/pay.ts", "teams/shop.ts"]);
+      expect([...cache.transpiled.keys()].map((f) => path.relative(s.dir, f)).sort()).toEqual(["blob.ts", "mesh.ts", "owner.ts", "teams/pay.ts", "teams/shop.ts"]);
       // Without a type-check the files are transpiled one by one, as the imports reach them.
       const alone = createLoadCache();
       const one = compileMesh(s.file("mesh.ts"), { cache: alone, skipTypeCheck: true });
-      expect([...alone.transpiled.keys()].map((f) => path.relative(s.dir, f)).sort()).toEqual(["mesh.ts", "teams/pay.ts", "teams/shop.ts"]);
+      expect([...alone.transpiled.keys()].map((f) => path.relative(s.dir, f)).sort()).toEqual(["blob.ts", "mesh.ts", "teams/pay.ts", "teams/shop.ts"]);
       for (const [file, { unit }] of alone.transpiled) expect(cache.transpiled.get(file)!.unit.code, file).toBe(unit.code);
       expect(JSON.stringify(one.ir)).toBe(JSON.stringify(ahead.ir));
     } finally {
