@@ -130,11 +130,19 @@ export function dependencies(objects: readonly PlannedObject[]): Map<string, str
   return out;
 }
 
+/** `value[path[0]][path[1]]…`, or undefined where a step is not an object. */
+function field(value: unknown, ...path: string[]): unknown {
+  return path.reduce<unknown>((v, k) => (typeof v === "object" && v !== null ? (v as Record<string, unknown>)[k] : undefined), value);
+}
+
+/** The objects of a list field (anything else in it is skipped). */
+function records(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value) ? value.filter((v): v is Record<string, unknown> => typeof v === "object" && v !== null) : [];
+}
+
 /** The pod spec of a workload object (a Pod's own, a controller's template's). */
 function podSpec(object: KubeObject): Record<string, unknown> | undefined {
-  const spec = object.spec as Record<string, unknown> | undefined;
-  const inner = (value: unknown, ...path: string[]): unknown => path.reduce<unknown>((v, k) => (typeof v === "object" && v !== null ? (v as Record<string, unknown>)[k] : undefined), value);
-  const pod = object.kind === "Pod" ? spec : object.kind === "CronJob" ? inner(spec, "jobTemplate", "spec", "template", "spec") : inner(spec, "template", "spec");
+  const pod = object.kind === "Pod" ? object.spec : object.kind === "CronJob" ? field(object.spec, "jobTemplate", "spec", "template", "spec") : field(object.spec, "template", "spec");
   return typeof pod === "object" && pod !== null ? (pod as Record<string, unknown>) : undefined;
 }
 
@@ -151,26 +159,24 @@ export function usedConfiguration(object: KubeObject): string[] {
   const use = (kind: "ServiceAccount" | "ConfigMap" | "Secret", name: unknown) => {
     if (typeof name === "string" && name !== "") keys.add(objectKey({ apiVersion: "v1", kind, metadata: { name, namespace: ns } }));
   };
-  const list = (value: unknown): Record<string, unknown>[] => (Array.isArray(value) ? value.filter((v): v is Record<string, unknown> => typeof v === "object" && v !== null) : []);
-  const field = (value: unknown, key: string): unknown => (typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined);
   use("ServiceAccount", pod.serviceAccountName ?? pod.serviceAccount ?? "default");
-  for (const s of list(pod.imagePullSecrets)) use("Secret", s.name);
-  for (const v of list(pod.volumes)) {
-    use("ConfigMap", field(v.configMap, "name"));
-    use("Secret", field(v.secret, "secretName"));
-    for (const source of list(field(v.projected, "sources"))) {
-      use("ConfigMap", field(source.configMap, "name"));
-      use("Secret", field(source.secret, "name"));
+  for (const s of records(pod.imagePullSecrets)) use("Secret", s.name);
+  for (const v of records(pod.volumes)) {
+    use("ConfigMap", field(v, "configMap", "name"));
+    use("Secret", field(v, "secret", "secretName"));
+    for (const source of records(field(v, "projected", "sources"))) {
+      use("ConfigMap", field(source, "configMap", "name"));
+      use("Secret", field(source, "secret", "name"));
     }
   }
-  for (const c of [...list(pod.initContainers), ...list(pod.containers), ...list(pod.ephemeralContainers)]) {
-    for (const from of list(c.envFrom)) {
-      use("ConfigMap", field(from.configMapRef, "name"));
-      use("Secret", field(from.secretRef, "name"));
+  for (const c of [...records(pod.initContainers), ...records(pod.containers), ...records(pod.ephemeralContainers)]) {
+    for (const from of records(c.envFrom)) {
+      use("ConfigMap", field(from, "configMapRef", "name"));
+      use("Secret", field(from, "secretRef", "name"));
     }
-    for (const e of list(c.env)) {
-      use("ConfigMap", field(field(e.valueFrom, "configMapKeyRef"), "name"));
-      use("Secret", field(field(e.valueFrom, "secretKeyRef"), "name"));
+    for (const e of records(c.env)) {
+      use("ConfigMap", field(e, "valueFrom", "configMapKeyRef", "name"));
+      use("Secret", field(e, "valueFrom", "secretKeyRef", "name"));
     }
   }
   return [...keys];
