@@ -228,18 +228,27 @@ export function locate(error: unknown, compiled: ReadonlyMap<string, CompiledMod
   return undefined;
 }
 
-/** Instrumented modules by file, for watch mode: an unchanged file is not transpiled again. */
+/**
+ * Instrumented modules by file. Watch mode keeps one between runs, so an unchanged file is not
+ * transpiled again; a run without one compiles its files into its own (see `compileAhead`).
+ */
 export type TranspileCache = Map<string, { readonly root: string; readonly text: string; readonly unit: CompiledModule }>;
 
 function compileCached(file: string, sources: MeshSources, cache: TranspileCache | undefined, texts: Map<string, string>, parsed: ParsedFiles | undefined): CompiledModule {
   const text = readText(file, texts);
   if (!cache) return compile(file, text, sources, parsed);
-  const hit = cache.get(file);
-  // Spans in the table are relative to the mesh's root, so a hit must share it.
-  if (hit && hit.text === text && hit.root === sources.root) return hit.unit;
+  const hit = cachedUnit(cache, file, text, sources);
+  if (hit) return hit;
   const unit = compile(file, text, sources, parsed);
   cache.set(file, { root: sources.root, text, unit });
   return unit;
+}
+
+/** The kept module of this text of the file, if any. */
+function cachedUnit(cache: TranspileCache, file: string, text: string, sources: MeshSources): CompiledModule | undefined {
+  const hit = cache.get(file);
+  // Spans in the table are relative to the mesh's root, so a hit must share it.
+  return hit && hit.text === text && hit.root === sources.root ? hit.unit : undefined;
 }
 
 function transpileOptions(): ts.CompilerOptions {
@@ -320,8 +329,7 @@ function compileAhead(files: readonly string[], sources: MeshSources, cache: Tra
   for (const file of files) {
     try {
       const text = readText(file, texts);
-      const hit = cache.get(file);
-      if (hit && hit.text === text && hit.root === sources.root) continue;
+      if (cachedUnit(cache, file, text, sources)) continue;
       const prepared = prepare(file, text, sources, parsed);
       if ("unit" in prepared) cache.set(file, { root: sources.root, text, unit: prepared.unit });
       else ready.push([file, text, prepared]);

@@ -143,7 +143,7 @@ export function transform(input: string, options: TransformOptions): Transformed
   return result;
 }
 
-type WorkerResult = Transformed | { readonly error: string } | { readonly unavailable: string };
+type WorkerResult = Transformed | TransformError | { readonly unavailable: string };
 
 /** The worker's results, or undefined when it did not answer (it is then not asked again). */
 function ask(s: Service, jobs: readonly { readonly input: string; readonly options: TransformOptions }[]): WorkerResult[] | undefined {
