@@ -2,13 +2,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { compileMesh } from "../compile.js";
 import type { MeshIR } from "../ir.js";
 import { toHtml } from "./html.js";
 import { meshGraph } from "./model.js";
 import { writeMesh } from "../../test/bench/generate.mjs";
-import { BOUNDED_LAYOUT_FROM, toDot, toMermaid, toSvg } from "./render.js";
+import { BOUNDED_LAYOUT_FROM, EXTERNAL_LABELS_FROM, missingFrom, toDot, toMermaid, toSvg, type GraphvizRenderer } from "./render.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const EXAMPLES = ["bookinfo", "online-boutique"];
@@ -39,6 +39,7 @@ describe.each(EXAMPLES)("the graph of %s", (name) => {
     // Graphviz writes "-" as "&#45;" in text.
     for (const s of ir.services) expect(svg).toContain(`>${s.key.replace(/-/g, "&#45;")}</text>`);
     expect(svg).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
+    expect(missingFrom(svg, meshGraph(ir))).toEqual([]);
   });
 });
 
@@ -56,6 +57,57 @@ describe("a large mesh's graph", () => {
     const svg = await toSvg(graph);
     for (const s of result.ir!.services) expect(svg).toContain(`>${s.key.replace(/-/g, "&#45;")}</text>`);
     for (const name of EXAMPLES) expect(toDot(meshGraph(irs.get(name)!))).not.toContain("nslimit");
+  });
+
+  it("labels calls beside their edges from 1,000 nodes, and still draws every service and call", async () => {
+    const result = compileMesh(writeMesh(path.join(dir, "large"), { services: EXTERNAL_LABELS_FROM, layout: "teams" }), { skipTypeCheck: true });
+    expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const graph = meshGraph(result.ir!);
+    const dot = toDot(graph);
+    expect(dot).toContain(`[id="e0", xlabel="`);
+    expect(dot).not.toMatch(/ -> .*, label=/);
+    const svg = await toSvg(graph);
+    expect(missingFrom(svg, graph)).toEqual([]);
+    // The labels are still drawn, in the call's own group.
+    expect(svg).toMatch(/<g id="e0" class="edge">[\s\S]*?<text[^>]*>http: GET<\/text>[\s\S]*?<\/g>/);
+    for (const name of EXAMPLES) expect(toDot(meshGraph(irs.get(name)!))).toMatch(/\[id="e0", label="/);
+  });
+});
+
+describe("a drawing Graphviz left a call out of", () => {
+  const graph = () => meshGraph(irs.get("bookinfo")!);
+  /** Graphviz's SVG of the graph, less the groups of the given ids, as a failed edge route leaves it. */
+  const real = async () => toSvg(graph());
+  const dropping = (svg: string, ids: readonly string[]) => ids.reduce((out, id) => out.replace(new RegExp(`<g id="${id}" class="edge">[\\s\\S]*?</g>\n`), ""), svg);
+
+  it("is laid out again with straight edges, and Graphviz's own stderr lines are not printed", async () => {
+    const svg = await real();
+    const attempts: (Record<string, string> | undefined)[] = [];
+    const renderer: GraphvizRenderer = {
+      render(_dot, options) {
+        attempts.push(options.graphAttributes);
+        console.error("lib/pathplan/shortest.c:333: triangulation failed");
+        return { status: "success", output: attempts.length === 1 ? dropping(svg, ["e1"]) : svg, errors: [] };
+      },
+    };
+    const printed = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      expect(missingFrom(dropping(svg, ["e1"]), graph())).toHaveLength(1);
+      await expect(toSvg(graph(), renderer)).resolves.toBe(svg);
+      expect(attempts).toEqual([{}, { splines: "line" }]);
+      expect(printed).not.toHaveBeenCalled();
+    } finally {
+      printed.mockRestore();
+    }
+  });
+
+  it("is an error naming the missing call when no layout draws it", async () => {
+    const svg = await real();
+    const g = graph();
+    const e = g.edges[1]!;
+    const label = (id: string) => g.nodes.find((n) => n.id === id)!.label;
+    const renderer: GraphvizRenderer = { render: () => ({ status: "success", output: dropping(svg, [e.id]), errors: [] }) };
+    await expect(toSvg(g, renderer)).rejects.toThrow(`Graphviz left 1 of the mesh's nodes and calls out of the drawing (${label(e.from)} → ${label(e.to)} ${e.label}); use --format dot or mermaid`);
   });
 });
 
